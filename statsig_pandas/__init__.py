@@ -1,0 +1,41 @@
+"""statsig-pandas: Statsig event data in pandas and Jupyter.
+
+>>> import statsig_pandas
+>>> df = pd.read_statsig_events("add_to_cart")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ._version import __version__
+from .errors import (
+    AuthenticationError,
+    NotFoundError,
+    RateLimitError,
+    ResponseFormatError,
+    StatsigAPIError,
+    StatsigConnectionError,
+    StatsigError,
+    StatsigWarning,
+)
+from .frame import SCHEMA
+from .reader import read_events
+
+__all__ = [
+    "__version__",
+    "read_events",
+    "SCHEMA",
+    "StatsigError",
+    "StatsigAPIError",
+    "AuthenticationError",
+    "NotFoundError",
+    "RateLimitError",
+    "ResponseFormatError",
+    "StatsigConnectionError",
+    "StatsigWarning",
+]
+
+# pandas' own read_* live on the module; ours joins them. Plain assignment is
+# idempotent, so a second import or importlib.reload() warns about nothing.
+pd.read_statsig_events = read_events

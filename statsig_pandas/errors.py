@@ -1,0 +1,133 @@
+"""Exceptions and warnings raised by statsig-pandas.
+
+Every failure the package reports is one of these; no raw library traceback
+reaches the user::
+
+    StatsigError                    base class; also: no key, bad arguments,
+    │                               refused URL (plain http, foreign redirect),
+    │                               unparseable timestamp with errors="raise"
+    ├── StatsigAPIError             the API answered with an HTTP error
+    │   │                           (.status, .message, .body, .page)
+    │   ├── AuthenticationError     401 / 403
+    │   ├── NotFoundError           404
+    │   └── RateLimitError          429 after retries (.retry_after)
+    ├── ResponseFormatError         a body that is not the documented envelope
+    └── StatsigConnectionError      network failure or timeout after retries
+
+    StatsigWarning(UserWarning)     a read that succeeded with something to say
+                                    (short read, duplicates, coerced values)
+
+Messages never contain the API key: server text is passed through
+:func:`redact` before it is stored on an exception.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "StatsigError",
+    "StatsigAPIError",
+    "AuthenticationError",
+    "NotFoundError",
+    "RateLimitError",
+    "ResponseFormatError",
+    "StatsigConnectionError",
+    "StatsigWarning",
+    "redact",
+]
+
+# Statsig echoes (part of) the key in its 401 message; scrub anything key-shaped.
+_KEY_PATTERN = re.compile(r"(?:console|secret|client)-[A-Za-z0-9_\-]+")
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Return ``text`` with every secret and every key-shaped token replaced."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _KEY_PATTERN.sub(lambda m: m.group(0).split("-", 1)[0] + "-***", text)
+
+
+class StatsigError(Exception):
+    """Base class of every error raised by statsig-pandas."""
+
+
+class StatsigAPIError(StatsigError):
+    """The Console API answered with an HTTP error status.
+
+    Attributes
+    ----------
+    status : int
+        The HTTP status code.
+    message : str
+        The server's ``message`` field (or a short snippet of the body), redacted.
+    body : str
+        At most 500 characters of the response body, redacted.
+    page : int or None
+        The page being read when the error came.
+    url : str
+        The URL requested (never contains the key: it travels in a header).
+    """
+
+    def __init__(self, message: str, *, status: int, body: str = "", page: int | None = None, url: str = ""):
+        self.status = status
+        self.message = message
+        self.body = body
+        self.page = page
+        self.url = url
+        where = f" (page {page})" if page is not None else ""
+        super().__init__(f"HTTP {status}{where} from {url}: {message}" if url else f"HTTP {status}{where}: {message}")
+
+    def __reduce__(self):
+        return (_rebuild_api_error, (type(self), self.message, self.status, self.body, self.page, self.url, self.__dict__))
+
+
+def _rebuild_api_error(cls, message, status, body, page, url, state):
+    err = cls(message, status=status, body=body, page=page, url=url)
+    err.__dict__.update(state)
+    return err
+
+
+class AuthenticationError(StatsigAPIError):
+    """401 or 403: the key is missing, invalid, not a Console key, or lacks permission."""
+
+
+class NotFoundError(StatsigAPIError):
+    """404: the endpoint or event does not exist."""
+
+
+class RateLimitError(StatsigAPIError):
+    """429 that persisted through every retry.
+
+    ``retry_after`` is the server's last ``Retry-After`` in seconds, or None.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class ResponseFormatError(StatsigError):
+    """A response body that is not the documented ``{message, data, pagination}`` JSON."""
+
+    def __init__(self, message: str, *, status: int | None = None, page: int | None = None, snippet: str = ""):
+        self.status = status
+        self.page = page
+        self.snippet = snippet
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (_rebuild_format_error, (type(self), self.args[0], self.status, self.page, self.snippet))
+
+
+def _rebuild_format_error(cls, message, status, page, snippet):
+    return cls(message, status=status, page=page, snippet=snippet)
+
+
+class StatsigConnectionError(StatsigError):
+    """The API could not be reached (refused, dropped, timed out) after every retry."""
+
+
+class StatsigWarning(UserWarning):
+    """Something the user should know about a read that still returned data."""

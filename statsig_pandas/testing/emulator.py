@@ -1,0 +1,325 @@
+"""A real HTTP stand-in for the Statsig Console API, for tests, demos and offline notebooks.
+
+>>> from statsig_pandas.testing import StatsigEmulator
+>>> with StatsigEmulator() as emu:                                  # doctest: +SKIP
+...     df = read_events("add_to_cart", base_url=emu.url, api_key=emu.api_key)
+
+It serves the documented envelope on 127.0.0.1, checks the key, and can
+inject the faults a real API shows: latency, error statuses with
+``Retry-After``, dropped connections, malformed bodies, a clamped ``limit``,
+a server that ignores ``page`` and a window that moves during a walk.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterable
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from .synthetic import DEFAULT_EVENT_NAMES, synthetic_events
+
+__all__ = ["StatsigEmulator", "Fault", "RecordedRequest"]
+
+EVENTS_PREFIX = "/console/v1/events"
+DEFAULT_KEY = "console-emulator-not-a-real-key"
+
+
+@dataclass
+class Fault:
+    """One injected fault; fires on the next ``times`` matching requests.
+
+    kind: ``"status"`` (answer ``status``, with ``Retry-After`` if given),
+    ``"drop"`` (close the connection without answering), ``"drop_body"``
+    (send headers and half the body, then close), ``"malformed"`` (200 with
+    a body that is not JSON), ``"redirect"`` (302 to ``location``).
+    ``page`` and ``path`` narrow which requests match.
+    """
+
+    kind: str
+    times: int = 1
+    status: int = 503
+    retry_after: str | None = None
+    page: int | None = None
+    path: str | None = None
+    location: str | None = None
+    body: bytes | None = None
+
+    def matches(self, path: str, page: int) -> bool:
+        return self.times > 0 and (self.page is None or self.page == page) and (
+            self.path is None or self.path == path)
+
+
+@dataclass
+class RecordedRequest:
+    """What the emulator saw of one request (headers lower-cased)."""
+
+    path: str
+    query: dict
+    headers: dict = field(repr=False)
+    raw_path: str = ""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_Server"
+
+    def log_message(self, format, *args):  # noqa: A002 - quiet: tests read .requests instead
+        pass
+
+    def do_GET(self):  # noqa: N802
+        self.server.emulator._handle(self)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+class StatsigEmulator:
+    """Serve ``/console/v1/events[/{name}]`` over real HTTP on 127.0.0.1.
+
+    Parameters
+    ----------
+    events : iterable of dict, optional
+        Events in the API's shape; default: ``synthetic_events(n_events)``.
+    n_events : int
+        Size of the synthetic event set when ``events`` is not given.
+    api_key : str or None
+        The only key accepted; None accepts any request.
+    latency : float
+        Seconds added to every answer.
+    max_limit : int or None
+        Clamp ``limit`` to this silently, as a real server may.
+    window : int or None
+        Serve only the newest ``window`` events of each name (the rolling window).
+    grow_per_request : int
+        The window moves: after each page served, this many new events
+        arrive at the front of that event's list.
+    ignore_page : bool
+        Answer page 1 whatever page is asked (a broken server).
+    port : int
+        0 picks a free port.
+    """
+
+    def __init__(self, events: Iterable[dict] | None = None, *, n_events: int = 1000,
+                 names: Iterable[str] = DEFAULT_EVENT_NAMES, seed: int = 0, api_key: str | None = DEFAULT_KEY,
+                 latency: float = 0.0, max_limit: int | None = None, window: int | None = None,
+                 grow_per_request: int = 0, ignore_page: bool = False, host: str = "127.0.0.1", port: int = 0):
+        if events is None:
+            events = synthetic_events(n_events, names=tuple(names), seed=seed)
+        self.api_key = api_key
+        self.latency = latency
+        self.max_limit = max_limit
+        self.window = window
+        self.grow_per_request = grow_per_request
+        self.ignore_page = ignore_page
+        self.faults: list[Fault] = []
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._by_name: dict[str, list[dict]] = {}
+        self._all: list[dict] = []
+        self._grown = 0
+        self.add_events(events)
+        self._host, self._port = host, port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- data ---------------------------------------------------------------
+    def add_events(self, events: Iterable[dict]) -> None:
+        """Add events; each name's list is kept newest first."""
+        with self._lock:
+            for event in events:
+                self._by_name.setdefault(event.get("name"), []).append(event)
+                self._all.append(event)
+            for items in list(self._by_name.values()) + [self._all]:
+                items.sort(key=lambda e: _ts(e), reverse=True)
+
+    def events(self, name: str | None = None) -> list[dict]:
+        """The events currently served (the window), newest first."""
+        with self._lock:
+            items = self._all if name is None else self._by_name.get(name, [])
+            return list(items[: self.window] if self.window else items)
+
+    def _grow(self, name: str | None) -> None:
+        if not self.grow_per_request:
+            return
+        newest = _ts(self._all[0]) if self._all else int(time.time() * 1000)
+        fresh = []
+        for _ in range(self.grow_per_request):
+            self._grown += 1
+            fresh.append({"timestamp": str(newest + self._grown), "name": name or "grown",
+                          "source": "js-client", "value": f"new-{self._grown}", "userID": str(self._grown),
+                          "metadata": {}})
+        for event in fresh:
+            self._by_name.setdefault(event["name"], []).insert(0, event)
+            self._all.insert(0, event)
+
+    # -- faults -------------------------------------------------------------
+    def inject(self, kind: str, **kwargs) -> Fault:
+        """Queue a :class:`Fault`; see its docstring for the kinds."""
+        fault = Fault(kind, **kwargs)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    # -- lifecycle ----------------------------------------------------------
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; use it as a context manager or call start()")
+        return f"http://{self._host}:{self._server.server_address[1]}"
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1] if self._server else self._port
+
+    def start(self) -> "StatsigEmulator":
+        if self._server is None:
+            self._server = _Server((self._host, self._port), _Handler)
+            self._server.emulator = self
+            self._thread = threading.Thread(target=self._server.serve_forever, name="statsig-emulator",
+                                            kwargs={"poll_interval": 0.05}, daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = None
+
+    def __enter__(self) -> "StatsigEmulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = self.url if self._server else "stopped"
+        return f"<StatsigEmulator {state} events={len(self._all)}>"
+
+    # -- serving ------------------------------------------------------------
+    def _handle(self, handler: _Handler) -> None:
+        parts = urlsplit(handler.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        with self._lock:
+            self.requests.append(RecordedRequest(unquote(parts.path), query, headers, raw_path=parts.path))
+        if self.latency:
+            time.sleep(self.latency)
+        if self.api_key is not None and headers.get("statsig-api-key") != self.api_key:
+            sent = headers.get("statsig-api-key", "")
+            return _send_json(handler, 401, {
+                "status": 401,
+                "message": "This endpoint only accepts an active CONSOLE key, but an invalid key was sent. "
+                           f"Key: {sent}",
+            })
+        raw_path = parts.path
+        if raw_path != EVENTS_PREFIX and not raw_path.startswith(EVENTS_PREFIX + "/"):
+            return _send_json(handler, 404, {"status": 404, "message": f"Cannot GET {raw_path}"})
+        rest = raw_path[len(EVENTS_PREFIX) + 1:]
+        if "/" in rest:  # an encoded name is one segment; a literal slash is another route
+            return _send_json(handler, 404, {"status": 404, "message": f"Cannot GET {raw_path}"})
+        name = unquote(rest) if rest else None
+        try:
+            page = int(query.get("page", "1"))
+            limit = int(query.get("limit", "100"))
+            if page < 1 or limit < 1:
+                raise ValueError
+        except ValueError:
+            return _send_json(handler, 400, {"status": 400, "message": "Invalid request: page and limit must be "
+                                                                         "positive integers", "errors": []})
+        with self._lock:
+            fault = next((f for f in self.faults if f.matches(unquote(raw_path), page)), None)
+            if fault is not None:
+                fault.times -= 1
+        if fault is not None:
+            return self._fault(handler, fault)
+        if name is not None and name not in self._by_name:
+            return _send_json(handler, 404, {"status": 404, "message": f"Event {name} not found"})
+        with self._lock:
+            body = self._page(name, 1 if self.ignore_page else page, limit, raw_path)
+            self._grow(name)
+        return _send_json(handler, 200, body)
+
+    def _page(self, name: str | None, page: int, limit: int, raw_path: str) -> dict:
+        items = self._all if name is None else self._by_name[name]
+        if self.window:
+            items = items[: self.window]
+        per_page = min(limit, self.max_limit) if self.max_limit else limit
+        start = (page - 1) * per_page
+        data = items[start: start + per_page]
+        pages = max(1, math.ceil(len(items) / per_page))
+        link = lambda p: f"{raw_path}?page={p}&limit={per_page}"  # noqa: E731
+        return {
+            "message": "Event values listed successfully.",
+            "data": data,
+            "pagination": {
+                "itemsPerPage": per_page,
+                "pageNumber": page,
+                "totalItems": len(items),
+                "nextPage": link(page + 1) if page < pages else None,
+                "previousPage": link(page - 1) if page > 1 else None,
+                "all": raw_path,
+            },
+        }
+
+    def _fault(self, handler: _Handler, fault: Fault) -> None:
+        if fault.kind == "status":
+            extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            body = {"status": fault.status, "message": f"Injected error {fault.status}"}
+            return _send_json(handler, fault.status, body, extra)
+        if fault.kind == "malformed":
+            return _send_raw(handler, 200, fault.body or b"<html><body>Bad gateway</body></html>", "text/html")
+        if fault.kind == "redirect":
+            return _send_raw(handler, 302, b"", "text/plain", {"Location": fault.location or "/"})
+        if fault.kind == "drop_body":
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", "1000")
+            handler.end_headers()
+            handler.wfile.write(b'{"message": "Event values listed successfully.", "data": [')
+            handler.wfile.flush()
+        handler.close_connection = True
+        try:
+            handler.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def _ts(event: dict) -> int:
+    try:
+        return int(event.get("timestamp"))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _send_raw(handler, status: int, body: bytes, content_type: str, extra: dict | None = None) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    for k, v in (extra or {}).items():
+        handler.send_header(k, v)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def _send_json(handler, status: int, body: dict, extra: dict | None = None) -> None:
+    _send_raw(handler, status, json.dumps(body).encode(), "application/json; charset=utf-8", extra)
+
+
+def event_url_path(name: str) -> str:
+    """The path the emulator serves for an event (as a client should build it)."""
+    return f"{EVENTS_PREFIX}/{quote(name, safe='')}"

@@ -1,0 +1,34 @@
+"""Shared fixtures: a real emulator of the Console API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from statsig_pandas.testing import StatsigEmulator  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_statsig_env(monkeypatch):
+    """Tests never read a developer's real key or URL from the environment."""
+    monkeypatch.delenv("STATSIG_CONSOLE_API_KEY", raising=False)
+    monkeypatch.delenv("STATSIG_CONSOLE_API_URL", raising=False)
+
+
+@pytest.fixture
+def emulator():
+    """A fresh emulator with 1,000 synthetic events (three event names)."""
+    with StatsigEmulator(n_events=1000, seed=1) as emu:
+        yield emu
+
+
+@pytest.fixture
+def api(emulator, monkeypatch):
+    """Point the reader at the emulator through the environment, as a user would."""
+    monkeypatch.setenv("STATSIG_CONSOLE_API_KEY", emulator.api_key)
+    monkeypatch.setenv("STATSIG_CONSOLE_API_URL", emulator.url)
+    return emulator
