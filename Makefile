@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 OLDEST_VENV ?= .venv-oldest
 OLDEST_PANDAS ?= pandas==2.2.*
 
-.PHONY: setup test test-oldest demo bench clean
+.PHONY: setup test test-oldest demo bench clean browser-deps
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,18 @@ $(STAMP): setup.cfg pyproject.toml
 
 setup: $(STAMP)
 
-test: setup
+test: setup browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The JupyterLab test drives Debian's Chromium (a browser is never downloaded by
+# playwright). Installed where apt exists and we are root; elsewhere that test
+# skips (and fails under CI). Fast when already there: no apt-get update then.
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium missing and apt unavailable (or not root): the browser test will skip"; fi
 
 # The suite against the oldest pandas we support (what the browser tests check
 # does not depend on pandas, so they run only in `make test`).
