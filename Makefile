@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 OLDEST_VENV ?= .venv-oldest
 OLDEST_PANDAS ?= pandas==2.2.*
 
-.PHONY: setup test test-oldest demo bench clean browser-deps
+.PHONY: setup test test-oldest demo bench clean browser-deps prism
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): setup.cfg pyproject.toml
 
 setup: $(STAMP)
 
-test: setup browser-deps
+test: setup browser-deps prism
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The JupyterLab test drives Debian's Chromium (a browser is never downloaded by
@@ -30,9 +30,25 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium missing and apt unavailable (or not root): the browser test will skip"; fi
 
+# Prism (pinned by tests/contract/package-lock.json) serves Statsig's OpenAPI spec
+# to the contract tests. Installed into tests/contract/node_modules, never globally,
+# without install scripts; fast when the stamp is newer than the lock. Without npm
+# those tests skip (and fail under CI).
+PRISM_STAMP := tests/contract/node_modules/.installed-stamp
+
+prism: $(PRISM_STAMP)
+
+$(PRISM_STAMP): tests/contract/package.json $(wildcard tests/contract/package-lock.json)
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm not found: the contract tests (Prism) will skip; install Node.js and npm to run them"; \
+	else \
+		cd tests/contract && NPM="npm --ignore-scripts --no-audit --no-fund --loglevel=error"; \
+		if [ -f package-lock.json ]; then $$NPM ci; else $$NPM install; fi && touch node_modules/.installed-stamp; \
+	fi
+
 # The suite against the oldest pandas we support (what the browser tests check
 # does not depend on pandas, so they run only in `make test`).
-test-oldest:
+test-oldest: prism
 	$(PYTHON) -m venv $(OLDEST_VENV)
 	$(OLDEST_VENV)/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" "$(OLDEST_PANDAS)"
 	$(OLDEST_VENV)/bin/python -c "import pandas; print('pandas', pandas.__version__)"
@@ -45,4 +61,4 @@ bench: setup
 	$(PY) benchmarks/bench_reader.py
 
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) build dist *.egg-info reports artifacts
+	rm -rf $(VENV) $(OLDEST_VENV) build dist *.egg-info reports artifacts tests/contract/node_modules
