@@ -21,10 +21,12 @@ from .errors import (
 )
 from .frame import SCHEMA
 from .reader import read_events
+from .retry import RetryPolicy
 
 __all__ = [
     "__version__",
     "read_events",
+    "RetryPolicy",
     "SCHEMA",
     "StatsigError",
     "StatsigAPIError",

@@ -286,7 +286,8 @@ def build_frame(pages: Iterable[PageColumns], *, expand_metadata: bool = False) 
     )
     dropped = 0
     if len(pages) > 1:
-        page_of_row = np.repeat([p.page for p in pages], [len(p) for p in pages])
+        # Each read is its own "page" here, re-reads of one page number included.
+        page_of_row = np.repeat(np.arange(len(pages)), [len(p) for p in pages])
         drop = _cross_page_duplicates(frame, page_of_row)
         dropped = int(drop.sum())
         if dropped:

@@ -103,27 +103,38 @@ class PageNumberWalk(Walk):
 
     Page 1 tells the page size the server really uses (``itemsPerPage``; a
     server may clamp ``limit``) and the window's size (``totalItems``); the
-    remaining pages are then requested together. The window grows while it is
-    read, so ``totalItems`` and ``nextPage`` are taken afresh from every answer
-    and the walk goes on while the furthest page says there is more. The URL
-    of ``nextPage`` is never requested: it only means "there is more".
+    remaining pages are then requested together. The URL of ``nextPage`` is
+    never requested: it only means "there is more".
+
+    The window grows at its front while it is read (newest first), so every
+    item moves back by one place per new event. Each answer's ``totalItems``
+    says how far the window had grown when that page was served, which places
+    the page in the coordinates of the latest window. Pages served out of
+    order (concurrency) can leave gaps there, and events that arrived during
+    the walk sit in front of page 1: once the walk is done, the pages that
+    cover any gap are read again, for at most ``max_rounds`` rounds.
+    Duplicates that re-reading and shifting produce are dropped later.
     """
 
-    def __init__(self, path: str, *, limit: int, max_pages: int | None = None):
+    def __init__(self, path: str, *, limit: int, max_rounds: int = 3):
         self.path = path
         self.limit = limit
-        self.max_pages = max_pages
+        self.max_rounds = max_rounds
         self.per_page: int | None = None
         self.total_items = None
-        self.sent: set[int] = set()
-        self.received: dict[int, Page] = {}
+        self.sent: set[tuple] = set()
+        self.pages: dict[int, Page] = {}  # the first accepted read of each page
+        self.reads: list[tuple[int, int, int]] = []  # (page, totalItems then, items) of every accepted read
         self.furthest_more = True  # does the furthest page read say there is more?
         self.end: int | None = None  # first page known to be past the end
+        self.round = 0
         self.ignored_page: tuple[int, int] | None = None  # (asked, answered) when the server ignores `page`
+        self.uncovered = 0
 
-    def _request(self, page: int) -> PageRequest:
-        self.sent.add(page)
-        return PageRequest(key=(page,), path=self.path, params={"page": page, "limit": self.limit}, page=page)
+    def _request(self, page: int, round_: int = 0) -> PageRequest:
+        self.sent.add((page, round_))
+        return PageRequest(key=(round_, page), path=self.path, params={"page": page, "limit": self.limit},
+                           page=page)
 
     def first(self) -> list[PageRequest]:
         return [self._request(1)]
@@ -132,7 +143,7 @@ class PageNumberWalk(Walk):
         number = page.request.page
         data, pagination = page.envelope["_data_len"], page.envelope["_pagination"]
         answered = _number(pagination.get("pageNumber"))
-        previous = self.received.get(number - 1)
+        previous = self.pages.get(number - 1)
         if (answered is not None and answered != number) or (
             number > 1 and data and previous is not None and previous.fingerprint == page.fingerprint
         ):
@@ -140,55 +151,89 @@ class PageNumberWalk(Walk):
             self.ignored_page = (number, answered if answered is not None else number - 1)
             self._stop_at(number)
             return False
-        self.received[number] = page
-        if number == 1:
+        self.pages.setdefault(number, page)
+        if number == 1 and self.per_page is None:
             self.per_page = _number(pagination.get("itemsPerPage")) or data or self.limit
         total = _number(pagination.get("totalItems"))
         if total is not None:
-            self.total_items = total
-        if not data:
-            self._stop_at(number)
-        elif number == max(self.received):
-            self.furthest_more = pagination.get("nextPage") not in (None, "")
-            if not self.furthest_more:
-                self._stop_at(number + 1)
+            self.total_items = total if self.total_items is None else max(self.total_items, total)
+            self.reads.append((number, total, data))
+        if page.request.key[0] == 0:  # the first round decides where the window ends
+            if not data:
+                self._stop_at(number)
+            elif number == max(n for n in self.pages):
+                self.furthest_more = pagination.get("nextPage") not in (None, "")
+                if not self.furthest_more:
+                    self._stop_at(number + 1)
         return True
 
     def wants(self, request: PageRequest) -> bool:
-        return self.end is None or request.page < self.end
+        return request.key[0] > 0 or self.end is None or request.page < self.end
 
     def _stop_at(self, page: int) -> None:
         self.end = page if self.end is None else min(self.end, page)
 
     def _last_page_wanted(self) -> int:
         """The last page the latest answers say exists."""
-        furthest = max(self.received) if self.received else 1
+        furthest = max(self.pages) if self.pages else 1
         if self.total_items is not None and self.per_page:
-            by_total = math.ceil(self.total_items / self.per_page)
+            wanted = math.ceil(self.total_items / self.per_page)
         else:
-            by_total = furthest + (1 if self.furthest_more else 0)
-        wanted = max(by_total, 1)
-        if self.furthest_more and self.total_items is not None and self.total_items > furthest * self.per_page:
-            wanted = max(wanted, furthest + 1)
+            wanted = furthest + (1 if self.furthest_more else 0)
         if self.end is not None:
             wanted = min(wanted, self.end - 1)
-        if self.max_pages is not None:
-            wanted = min(wanted, self.max_pages)
-        return wanted
+        return max(wanted, 1)
+
+    def gaps(self) -> list[tuple[int, int]]:
+        """Stretches of the latest window that no read covered, as [start, stop) indices."""
+        if self.total_items is None or not self.per_page or not self.reads:
+            return []
+        latest, size = self.total_items, self.per_page
+        covered = sorted(
+            ((page - 1) * size + latest - total, (page - 1) * size + latest - total + items)
+            for page, total, items in self.reads if items
+        )
+        gaps, reached = [], 0
+        for start, stop in covered:
+            if start > reached:
+                gaps.append((reached, start))
+            reached = max(reached, stop)
+        if self.end is None and reached < latest:
+            gaps.append((reached, latest))
+        return gaps
 
     def plan(self, in_flight: int) -> list[PageRequest]:
-        if not self.received:
+        if not self.pages:
             return []
-        return [self._request(p) for p in range(2, self._last_page_wanted() + 1) if p not in self.sent]
+        if self.round == 0:
+            fresh = [self._request(p) for p in range(2, self._last_page_wanted() + 1) if (p, 0) not in self.sent]
+            if fresh or in_flight:
+                return fresh
+        elif in_flight:
+            return []
+        gaps = self.gaps() if not self.ignored_page else []
+        self.uncovered = sum(stop - start for start, stop in gaps)
+        if not gaps or self.round >= self.max_rounds:
+            return []
+        self.round += 1
+        size = self.per_page
+        wanted = sorted({p for start, stop in gaps for p in range(start // size + 1, (stop - 1) // size + 2)})
+        return [self._request(p, self.round) for p in wanted]
 
     def finish(self) -> list[str]:
+        messages = []
         if self.ignored_page:
             asked, answered = self.ignored_page
-            return [
+            messages.append(
                 f"the server ignored the page parameter (asked for page {asked}, got page {answered} again); "
-                f"stopped after {len(self.received)} page(s) instead of walking forever"
-            ]
-        return []
+                f"stopped after {len(self.pages)} page(s) instead of walking forever"
+            )
+        if self.uncovered:
+            messages.append(
+                f"the window moved faster than it could be read: {self.uncovered} event(s) may be missing "
+                f"after {self.round} re-read(s)"
+            )
+        return messages
 
 
 class ConcurrencyLimit:
@@ -265,35 +310,40 @@ class Paginator:
         body = {"_data_len": len(data), "_pagination": pagination}  # drop the per-row dicts now
         return Page(request, body, columns, _fingerprint(columns))
 
-    def _bar(self):
-        show = self.progress
+    def _progress(self, bar, rows: int):
+        """Create the bar once the total is known (if wanted), then advance it."""
         total = self.walk.total_items
-        if show is None:
-            per_page = getattr(self.walk, "per_page", None)
-            show = bool(total and per_page and total > per_page)
-        if not show:
-            return None
-        from tqdm.auto import tqdm
+        if bar is None:
+            show = self.progress
+            if show is None:
+                per_page = getattr(self.walk, "per_page", None)
+                show = bool(total and per_page and total > per_page)
+            if not show:
+                return None
+            from tqdm.auto import tqdm
 
-        return tqdm(total=total, desc=self.desc, unit=" events", leave=False)
+            bar = tqdm(total=total, desc=self.desc, unit=" events", leave=False)
+        if total is not None and bar.total != total:
+            bar.total = max(total, bar.n + rows)  # the window grew while it was read
+            bar.refresh()
+        bar.update(rows)
+        return bar
 
     def __iter__(self) -> Iterator[Page]:
-        """Pages in request order, each as soon as every earlier one has arrived."""
-        pending = list(self.walk.first())
+        """Pages in key order, each as soon as no smaller key is still outstanding."""
+        pending = sorted(self.walk.first(), key=lambda r: r.key)
         in_flight: dict[Future, PageRequest] = {}
         arrived: dict[tuple, Page] = {}
-        order: list[tuple] = []
-        next_out = 0
         bar = None
         pool = ThreadPoolExecutor(max_workers=self.limit.maximum, thread_name_prefix="statsig-page")
         try:
             while pending or in_flight:
                 while pending and len(in_flight) < self.limit.current:
                     request = pending.pop(0)
-                    if not self.walk.wants(request):
-                        continue
-                    order.append(request.key)
-                    in_flight[pool.submit(self._fetch, request)] = request
+                    if self.walk.wants(request):
+                        in_flight[pool.submit(self._fetch, request)] = request
+                if not in_flight:
+                    continue
                 done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: in_flight[f].key):
                     request = in_flight.pop(future)
@@ -301,26 +351,22 @@ class Paginator:
                     self.pages_read += 1
                     self.rows_received += len(page.columns)
                     if not self.walk.receive(page):
-                        order.remove(request.key)
                         continue
                     arrived[request.key] = page
-                    if bar is None and self.progress is not False:
-                        bar = self._bar()
-                    if bar is not None:
-                        if self.walk.total_items is not None and bar.total != self.walk.total_items:
-                            bar.total = max(self.walk.total_items, self.rows_received)
-                            bar.refresh()
-                        bar.update(len(page.columns))
-                pending.extend(r for r in self.walk.plan(len(in_flight) + len(pending)) if r not in pending)
-                pending.sort(key=lambda r: r.key)
-                order.sort()
-                pending = [r for r in pending if self.walk.wants(r)]
-                while next_out < len(order) and order[next_out] in arrived:
-                    yield arrived.pop(order[next_out])
-                    next_out += 1
-            for key in order[next_out:]:
-                if key in arrived:
+                    bar = self._progress(bar, len(page.columns))
+                planned = self.walk.plan(len(in_flight) + len(pending))
+                pending = sorted((r for r in pending + planned if self.walk.wants(r)), key=lambda r: r.key)
+                # A page can be yielded once no request with a smaller key is pending or in flight.
+                outstanding = [r.key for r in in_flight.values()]
+                if pending:
+                    outstanding.append(pending[0].key)
+                floor = min(outstanding, default=None)
+                for key in sorted(arrived):
+                    if floor is not None and floor < key:
+                        break
                     yield arrived.pop(key)
+            for key in sorted(arrived):
+                yield arrived.pop(key)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             if bar is not None:

@@ -15,6 +15,7 @@ import requests
 from .errors import StatsigError, StatsigWarning
 from .frame import build_frame, page_columns
 from .pagination import PageNumberWalk, Paginator
+from .retry import RetryPolicy
 from .transport import API_VERSION, Transport
 
 __all__ = ["read_events", "event_path"]
@@ -72,6 +73,7 @@ def read_events(
     expand_metadata: bool = False,
     timeout: float = 30,
     session: requests.Session | None = None,
+    retry: RetryPolicy | None = None,
 ) -> pd.DataFrame:
     """Read every page of Statsig events into a typed DataFrame.
 
@@ -103,6 +105,9 @@ def read_events(
         Seconds to connect and to wait for each read of a response.
     session : requests.Session, optional
         A session of your own (proxies, certificates). It is not closed.
+    retry : RetryPolicy, optional
+        How 429, 5xx, dropped connections and timeouts are retried; by
+        default at most 5 attempts within 120 s, honouring ``Retry-After``.
 
     Returns
     -------
@@ -145,7 +150,7 @@ def read_events(
 
     fetched_at = _dt.datetime.now(_dt.timezone.utc)
     pages, stats = [], []
-    with Transport(api_key=api_key, base_url=base_url, timeout=timeout, session=session,
+    with Transport(api_key=api_key, base_url=base_url, timeout=timeout, session=session, retry=retry,
                    pool_size=max_concurrency) as transport:
         for name in names:
             walk = PageNumberWalk(event_path(name), limit=page_size)

@@ -38,6 +38,7 @@ class Fault:
     ``"drop"`` (close the connection without answering), ``"drop_body"``
     (send headers and half the body, then close), ``"malformed"`` (200 with
     a body that is not JSON), ``"redirect"`` (302 to ``location``).
+    ``"slow"`` (wait ``delay`` seconds, then answer normally).
     ``page`` and ``path`` narrow which requests match.
     """
 
@@ -49,6 +50,7 @@ class Fault:
     path: str | None = None
     location: str | None = None
     body: bytes | None = None
+    delay: float = 0.0
 
     def matches(self, path: str, page: int) -> bool:
         return self.times > 0 and (self.page is None or self.page == page) and (
@@ -104,6 +106,9 @@ class StatsigEmulator:
         arrive at the front of that event's list.
     ignore_page : bool
         Answer page 1 whatever page is asked (a broken server).
+    unknown_event_status : int or None
+        The answer for an event name with no events: 404 (default), or None
+        for an empty list.
     port : int
         0 picks a free port.
     """
@@ -111,7 +116,8 @@ class StatsigEmulator:
     def __init__(self, events: Iterable[dict] | None = None, *, n_events: int = 1000,
                  names: Iterable[str] = DEFAULT_EVENT_NAMES, seed: int = 0, api_key: str | None = DEFAULT_KEY,
                  latency: float = 0.0, max_limit: int | None = None, window: int | None = None,
-                 grow_per_request: int = 0, ignore_page: bool = False, host: str = "127.0.0.1", port: int = 0):
+                 grow_per_request: int = 0, ignore_page: bool = False, unknown_event_status: int | None = 404,
+                 host: str = "127.0.0.1", port: int = 0):
         if events is None:
             events = synthetic_events(n_events, names=tuple(names), seed=seed)
         self.api_key = api_key
@@ -120,6 +126,9 @@ class StatsigEmulator:
         self.window = window
         self.grow_per_request = grow_per_request
         self.ignore_page = ignore_page
+        self.unknown_event_status = unknown_event_status
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests ever served at once
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -212,6 +221,16 @@ class StatsigEmulator:
 
     # -- serving ------------------------------------------------------------
     def _handle(self, handler: _Handler) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            self._serve(handler)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _serve(self, handler: _Handler) -> None:
         parts = urlsplit(handler.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         headers = {k.lower(): v for k, v in handler.headers.items()}
@@ -245,17 +264,20 @@ class StatsigEmulator:
             fault = next((f for f in self.faults if f.matches(unquote(raw_path), page)), None)
             if fault is not None:
                 fault.times -= 1
-        if fault is not None:
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.delay)
+        elif fault is not None:
             return self._fault(handler, fault)
-        if name is not None and name not in self._by_name:
-            return _send_json(handler, 404, {"status": 404, "message": f"Event {name} not found"})
+        if name is not None and name not in self._by_name and self.unknown_event_status:
+            status = self.unknown_event_status
+            return _send_json(handler, status, {"status": status, "message": f"Event {name} not found"})
         with self._lock:
             body = self._page(name, 1 if self.ignore_page else page, limit, raw_path)
             self._grow(name)
         return _send_json(handler, 200, body)
 
     def _page(self, name: str | None, page: int, limit: int, raw_path: str) -> dict:
-        items = self._all if name is None else self._by_name[name]
+        items = self._all if name is None else self._by_name.get(name, [])
         if self.window:
             items = items[: self.window]
         per_page = min(limit, self.max_limit) if self.max_limit else limit
