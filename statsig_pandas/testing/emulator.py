@@ -65,6 +65,8 @@ class RecordedRequest:
     query: dict
     headers: dict = field(repr=False)
     raw_path: str = ""
+    concurrent: int = 1  # requests being served when this one arrived, itself included
+    fault: str | None = None  # the injected fault it got, e.g. "status 429"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -234,8 +236,10 @@ class StatsigEmulator:
         parts = urlsplit(handler.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         headers = {k.lower(): v for k, v in handler.headers.items()}
+        record = RecordedRequest(unquote(parts.path), query, headers, raw_path=parts.path,
+                                 concurrent=self.in_flight)
         with self._lock:
-            self.requests.append(RecordedRequest(unquote(parts.path), query, headers, raw_path=parts.path))
+            self.requests.append(record)
         if self.latency:
             time.sleep(self.latency)
         if self.api_key is not None and headers.get("statsig-api-key") != self.api_key:
@@ -264,6 +268,7 @@ class StatsigEmulator:
             fault = next((f for f in self.faults if f.matches(unquote(raw_path), page)), None)
             if fault is not None:
                 fault.times -= 1
+                record.fault = f"status {fault.status}" if fault.kind == "status" else fault.kind
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
         elif fault is not None:
