@@ -1,0 +1,70 @@
+"""The package's set-up: declared dependencies, the public surface, the console script."""
+
+from __future__ import annotations
+
+import configparser
+import importlib
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+import statsig_pandas
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_environment_yml_declares_the_same_runtime_dependencies_as_setup_cfg():
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    pip_deps = {_name(r): r.strip() for r in cfg["options"]["install_requires"].strip().splitlines()}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert env["channels"] == ["conda-forge"]
+    conda = {_name(d): d for d in env["dependencies"] if isinstance(d, str) and _name(d) not in ("python", "pip")}
+    assert set(conda) == set(pip_deps)
+    for name, requirement in pip_deps.items():
+        assert requirement.replace(" ", "") == conda[name].replace(" ", ""), name
+
+
+def test_public_surface_is_exported():
+    for name in statsig_pandas.__all__:
+        assert getattr(statsig_pandas, name) is not None, name
+    assert pd.read_statsig_events is statsig_pandas.read_events
+
+
+def test_second_import_and_reload_warn_about_nothing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        importlib.import_module("statsig_pandas")
+        module = importlib.reload(statsig_pandas)
+    assert pd.read_statsig_events is module.read_events
+
+
+def test_console_script_reads_from_the_emulator(emulator, tmp_path):
+    out = tmp_path / "events.csv"
+    env = {"STATSIG_CONSOLE_API_KEY": emulator.api_key, "STATSIG_CONSOLE_API_URL": emulator.url,
+           "PATH": str(Path(sys.executable).parent)}
+    done = subprocess.run([str(Path(sys.executable).parent / "statsig-pandas"), "fetch", "purchase", "-o", str(out)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    back = pd.read_csv(out, dtype={"userID": str, "value": str}, keep_default_na=False)
+    assert len(back) == len(emulator.events("purchase"))
+    assert emulator.api_key not in done.stdout + done.stderr
+
+
+def test_console_script_reports_errors_without_a_traceback(emulator):
+    env = {"STATSIG_CONSOLE_API_KEY": "console-wrong", "STATSIG_CONSOLE_API_URL": emulator.url}
+    done = subprocess.run([sys.executable, "-m", "statsig_pandas.cli", "fetch", "purchase"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "AuthenticationError" not in done.stderr or "Traceback" not in done.stderr
+    assert "Traceback" not in done.stderr and "401" in done.stderr
+    assert "console-wrong" not in done.stderr
