@@ -1,4 +1,4 @@
-"""``statsig-pandas``: the command line (emulator, fetch, demo)."""
+"""``statsig-pandas``: the command line (emulator, fetch, report, demo)."""
 
 from __future__ import annotations
 
@@ -52,15 +52,31 @@ def _json(value) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from .reader import read_events
-    from .testing import StatsigEmulator
+def _report(args: argparse.Namespace) -> int:
+    from .report import render_report
 
-    with StatsigEmulator(n_events=5000) as emu:
-        print(f"Started the embedded Statsig emulator at {emu.url} (synthetic events, no account needed)")
-        df = read_events(["add_to_cart", "purchase"], base_url=emu.url, api_key=emu.api_key)
-    print(df)
-    print(df.dtypes)
+    params = {"freq": args.freq, "tz": args.tz, "top": args.top}
+    if args.title:
+        params["title"] = args.title
+    path = render_report(args.names, args.output, demo=args.demo, progress=not args.quiet, **params)
+    print(f"wrote {path}", flush=True)
+    return 0
+
+
+DEMO_EVENTS = ["add_to_cart", "purchase"]
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .report import render_report
+
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Rendering a report on {' and '.join(DEMO_EVENTS)}: synthetic events from the embedded Statsig "
+          "emulator (no account, no network)", flush=True)
+    path = render_report(DEMO_EVENTS, out, demo=True, progress=not args.quiet, freq="D")
+    print(f"Report written to {path.resolve()}", flush=True)
     return 0
 
 
@@ -83,7 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--errors", choices=("raise", "coerce"), default="raise")
     fetch.set_defaults(func=_fetch)
 
-    demo = sub.add_parser("demo", help="read synthetic events from the embedded emulator")
+    report = sub.add_parser("report", help="render a shareable HTML report (key from $STATSIG_CONSOLE_API_KEY)")
+    report.add_argument("names", nargs="+", metavar="NAME", help="event names")
+    report.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    report.add_argument("--freq", default="D", help="bucket of the timelines: h, D, W (default D)")
+    report.add_argument("--tz", default=None, help="time zone of buckets and heatmap, e.g. Europe/Paris")
+    report.add_argument("--top", type=int, default=10, help="values in the top-values chart (default 10)")
+    report.add_argument("--title", help="report title (default: the event names)")
+    report.add_argument("--demo", action="store_true", help="synthetic events from the embedded emulator")
+    report.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    report.set_defaults(func=_report)
+
+    demo = sub.add_parser("demo", help="render a report on synthetic events from the embedded emulator")
+    demo.add_argument("-o", "--output", default="reports/demo.html", help="default: reports/demo.html")
+    demo.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
     return parser
 
