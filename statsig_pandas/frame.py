@@ -1,10 +1,15 @@
 """Pages of events -> one typed DataFrame.
 
 The schema lives here and nowhere else. Each page is converted to Arrow
-arrays as soon as it arrives (:func:`page_columns`), so the per-row Python
+arrays as soon as it arrives (:func:`page_columns`: one pass of Arrow's
+converter over the page's dicts, no per-field Python loops), so the per-row
 dicts of a page can be freed straight away; :func:`build_frame` stitches the
 pages, drops events that the moving window showed on two pages, sorts by time
 and hands back pandas columns of the documented dtypes.
+
+Event metadata is read-only: rows that logged the same metadata share one
+dict, which is what keeps a frame of a million events small (see
+``benchmarks/bench_reader.py``). ``dict(row)`` gives a copy you can change.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -20,6 +26,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import ResponseFormatError, StatsigError
+
+try:  # the identity of a metadata object is its JSON text; orjson writes it ~10x faster
+    from orjson import dumps as _json_text
+except ImportError:  # pragma: no cover - orjson is a dependency, kept optional for minimal installs
+    def _json_text(obj: Any) -> bytes:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 __all__ = [
     "COLUMNS",
@@ -48,35 +60,41 @@ SCHEMA: dict[str, Any] = {
 COLUMNS = tuple(SCHEMA)
 METADATA_PREFIX = "metadata."
 
+# The event fields that become Arrow columns. pandas keeps its "string" columns
+# as large_string, so building them as such spares a cast (a copy) later.
+_FIELDS = ("timestamp", "name", "source", "value", "userID")
+_TEXT = pa.large_string()
+_EVENT = pa.struct([pa.field(f, _TEXT) for f in _FIELDS])
+_NAT = np.iinfo(np.int64).min  # datetime64's NaT
 
-class _EmptyMetadata(dict):
-    """The ``{}`` shared by every event without metadata.
 
-    Most events carry no metadata; one shared empty dict instead of a fresh one
-    per row saves 64 bytes a row. It refuses mutation so that changing one row
-    can never silently change them all.
+class _Metadata(dict):
+    """The metadata of one or more events: a read-only dict.
+
+    Events repeat a few metadata objects (``{}`` above all); one shared dict
+    per distinct object instead of one per row saves 64-300 bytes a row. It
+    refuses mutation so that changing one row can never silently change others.
     """
 
     __slots__ = ()
 
     def _readonly(self, *args, **kwargs):
-        raise TypeError("empty event metadata is shared and read-only; use dict(row) to get a copy you can change")
+        raise TypeError("event metadata is shared and read-only; use dict(row) to get a copy you can change")
 
     __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = __ior__ = _readonly
 
     def __reduce__(self):
-        return (_empty_metadata, ())
-
-    def __repr__(self) -> str:
-        return "{}"
+        return (_metadata, (dict(self),))
 
 
-def _empty_metadata() -> dict:
-    return EMPTY_METADATA
+def _metadata(items: dict) -> dict:
+    return _Metadata(items) if items else EMPTY_METADATA
 
+
+_empty_metadata = _metadata  # unpickles frames pickled before metadata was shared
 
 #: The metadata value of events that logged none.
-EMPTY_METADATA = _EmptyMetadata()
+EMPTY_METADATA = _Metadata()
 
 
 @dataclass
@@ -85,7 +103,7 @@ class PageColumns:
 
     page: int
     timestamp: pa.Array  # int64 epoch ms, null where unparseable (coerced)
-    name: pa.Array  # string
+    name: pa.Array  # large_string
     source: pa.Array
     value: pa.Array
     user: pa.Array
@@ -99,11 +117,11 @@ class PageColumns:
 def _text(values: list, *, null_as: str | None) -> pa.Array:
     """Strings as an Arrow array; numbers become their JSON text, nulls ``null_as``."""
     try:
-        arr = pa.array(values, type=pa.string())
+        arr = pa.array(values, type=_TEXT)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         arr = pa.array(
             [v if isinstance(v, str) or v is None else json.dumps(v, separators=(",", ":")) for v in values],
-            type=pa.string(),
+            type=_TEXT,
         )
     if null_as is not None and arr.null_count:
         arr = pc.fill_null(arr, null_as)
@@ -129,119 +147,176 @@ def _parse_one_timestamp(raw: Any) -> int | None:
     return None
 
 
-def _timestamps(raw: list, *, errors: str, page: int, names: list) -> tuple[pa.Array, int]:
+def _timestamps(text: pa.Array, records: Sequence[dict], *, errors: str, page: int) -> tuple[pa.Array, int]:
     # Fast path: every timestamp is a string of digits, as documented.
     try:
-        arr = pc.cast(pa.array(raw, type=pa.string()), pa.int64())
+        arr = pc.cast(text, pa.int64())
         if not arr.null_count:
             return arr, 0
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         pass
+    raw = [r.get("timestamp") for r in records]
     parsed = [_parse_one_timestamp(r) for r in raw]
     bad = [i for i, v in enumerate(parsed) if v is None]
     if bad and errors == "raise":
         i = bad[0]
         raise StatsigError(
-            f"unparseable timestamp {raw[i]!r} in event {names[i]!r} on page {page} "
+            f"unparseable timestamp {raw[i]!r} in event {records[i].get('name')!r} on page {page} "
             f"({len(bad)} such row(s) on this page); pass errors='coerce' to read them as NaT"
         )
     return pa.array(parsed, type=pa.int64()), len(bad)
 
 
+def _page_metadata(metas: list) -> tuple[list, int]:
+    """Each row's metadata (``EMPTY_METADATA`` for none) and the count of non-objects."""
+    if set(map(type, metas)) <= {dict, type(None)}:  # the documented shape: no per-row checks
+        return [m or EMPTY_METADATA for m in metas], 0
+    metadata, bad = [], 0
+    for m in metas:
+        if m is None or isinstance(m, dict):
+            metadata.append(m or EMPTY_METADATA)
+        else:
+            bad += 1
+            metadata.append(EMPTY_METADATA)
+    return metadata, bad
+
+
 def page_columns(records: Sequence[Any], *, page: int, errors: str = "raise") -> PageColumns:
     """Convert the ``data`` list of one page to columns.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        The events of one page, as the API sends them.
+    page : int
+        The page number, for messages.
+    errors : {"raise", "coerce"}, default "raise"
+        What an unparseable timestamp or a metadata that is not an object
+        does: raise, or become ``NaT`` / ``{}`` (counted in ``coerced``).
+
+    Returns
+    -------
+    PageColumns
 
     Raises
     ------
     ResponseFormatError
-        If an item is not a JSON object.
+        If an item is not a JSON object, or (``errors="raise"``) its metadata is not one.
     StatsigError
         If a timestamp cannot be parsed and ``errors="raise"``.
+
+    Examples
+    --------
+    >>> cols = page_columns([{"timestamp": "1720567904601", "name": "add_to_cart", "source": "js-client",
+    ...                       "value": "books", "userID": "0042", "metadata": None}], page=1)
+    >>> len(cols), cols.timestamp.to_pylist(), cols.metadata
+    (1, [1720567904601], [{}])
     """
     try:
-        # One pass per field; .get keeps missing keys as None.
-        ts = [r.get("timestamp") for r in records]
-        names = [r.get("name") for r in records]
-        sources = [r.get("source") for r in records]
-        values = [r.get("value") for r in records]
-        users = [r.get("userID") for r in records]
         metas = [r.get("metadata") for r in records]
     except AttributeError:
         bad = next(r for r in records if not isinstance(r, dict))
         raise ResponseFormatError(
             f"page {page}: an event is {type(bad).__name__}, not a JSON object", page=page, snippet=repr(bad)[:200]
         ) from None
-    metadata, bad_meta = [], 0
-    for m in metas:
-        if m.__class__ is dict and m:
-            metadata.append(m)
-        elif m is None or m.__class__ is dict or isinstance(m, dict):
-            metadata.append(m if m else EMPTY_METADATA)
-        else:
-            bad_meta += 1
-            metadata.append(EMPTY_METADATA)
+    metadata, bad_meta = _page_metadata(metas)
     if bad_meta and errors == "raise":
         raise ResponseFormatError(
             f"page {page}: {bad_meta} event(s) have metadata that is not a JSON object; "
             "pass errors='coerce' to read them with empty metadata",
             page=page,
         )
-    timestamp, coerced = _timestamps(ts, errors=errors, page=page, names=names)
-    return PageColumns(
-        page=page,
-        timestamp=timestamp,
-        name=_text(names, null_as=None),
-        source=_text(sources, null_as=None),
-        value=_text(values, null_as=""),
-        user=_text(users, null_as=None),
-        metadata=metadata,
-        coerced=coerced + bad_meta,
-    )
+    try:
+        # Arrow's converter reads the fields of every dict in one pass; missing keys become nulls.
+        event = pa.array(records, type=_EVENT)
+        ts_text, name, source, value, user = (event.field(i) for i in range(len(_FIELDS)))
+        if value.null_count:
+            value = pc.fill_null(value, "")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a field is not a string: numbers become their JSON text
+        ts_text, name, source, value, user = (
+            _text([r.get(f) for r in records], null_as="" if f == "value" else None) for f in _FIELDS
+        )
+    timestamp, coerced = _timestamps(ts_text, records, errors=errors, page=page)
+    return PageColumns(page=page, timestamp=timestamp, name=name, source=source, value=value, user=user,
+                       metadata=metadata, coerced=coerced + bad_meta)
 
 
-def _strings(chunks: list[pa.Array]) -> pd.Series:
-    return pd.Series(pd.array(pa.chunked_array(chunks, type=pa.string()), dtype=STRING_DTYPE), copy=False)
+def _text_column(chunks: list[pa.Array], order: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    taken = pc.take(pa.chunked_array([c.cast(_TEXT) for c in chunks], type=_TEXT), pa.array(order))
+    return pd.array(taken, dtype=STRING_DTYPE)
 
 
-def _categorical(chunks: list[pa.Array]) -> pd.Categorical:
-    encoded = pa.chunked_array(chunks, type=pa.string()).combine_chunks().dictionary_encode()
-    categories = pd.Index(pd.array(encoded.dictionary, dtype=STRING_DTYPE))
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(np.isnan(codes), -1, codes) if codes.dtype.kind == "f" else codes
-    return pd.Categorical.from_codes(codes.astype(np.int32, copy=False), dtype=pd.CategoricalDtype(categories))
+def _codes(chunks: list[pa.Array]) -> tuple[np.ndarray, pd.Index]:
+    """Dictionary codes (-1 for null) over all pages, and the categories they index."""
+    encoded = pc.dictionary_encode(pa.chunked_array([c.cast(_TEXT) for c in chunks], type=_TEXT))
+    encoded = encoded.unify_dictionaries()
+    dictionary = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], type=_TEXT)
+    indices = pc.fill_null(pa.chunked_array([c.indices for c in encoded.chunks]), -1)
+    return indices.to_numpy().astype(np.int32, copy=False), pd.Index(pd.array(dictionary, dtype=STRING_DTYPE))
+
+
+def _categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+
+
+def _share_metadata(metadata: np.ndarray) -> np.ndarray:
+    """Give every row with metadata the one read-only dict of its distinct value."""
+    rows = np.flatnonzero(np.fromiter(map(bool, metadata), dtype=bool, count=len(metadata)))
+    if not len(rows):
+        return metadata
+    objs = metadata[rows]
+    try:
+        keys = list(map(_json_text, objs))
+    except (TypeError, ValueError):  # not JSON (a caller's own objects): such rows share nothing
+        keys = [_json_key_or_unique(m, i) for i, m in enumerate(objs)]
+    encoded = pc.dictionary_encode(pa.array(keys, type=pa.binary()))
+    codes = encoded.indices.to_numpy()
+    first = np.empty(len(encoded.dictionary), dtype=np.intp)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    distinct = [objs[i] for i in first]
+    shared = np.empty(len(distinct), dtype=object)
+    shared[:] = [_Metadata(m) for m in distinct]
+    out = shared[codes]
+    # A nested list or dict would still be mutable, and shared: such rows keep their own.
+    nested = [j for j, m in enumerate(distinct) if any(isinstance(v, (dict, list)) for v in m.values())]
+    if nested:
+        own = np.flatnonzero(np.isin(codes, nested))
+        out[own] = [_Metadata(objs[i]) for i in own]
+    result = metadata.copy()
+    result[rows] = out
+    return result
+
+
+def _json_key_or_unique(m: dict, i: int) -> bytes:
+    try:
+        return _json_text(m)
+    except (TypeError, ValueError):
+        return b"\x00%d" % i  # no JSON text starts with NUL
 
 
 def _metadata_key(m: dict) -> str:
     return json.dumps(m, sort_keys=True, default=str) if m else ""
 
 
-def _cross_page_duplicates(frame: pd.DataFrame, pages: np.ndarray) -> np.ndarray:
+def _cross_page_duplicates(sorted_ts: np.ndarray, order: np.ndarray, pages: np.ndarray, key_columns) -> np.ndarray:
     """Mask of rows to drop: events already seen on another page.
 
     The window moves while it is read, so the same event can show on two
     pages; two identical events on one page are two real events. For each
     distinct event, keep the rows of the page where it occurs most often.
+
+    Only rows whose timestamp shows on more than one page can be such
+    events; they are found on the sorted timestamps and compared exactly.
     """
-    hashed = pd.util.hash_pandas_object(frame[["timestamp", "name", "source", "value", "userID"]], index=False)
-    by_page = pd.DataFrame({"h": hashed.to_numpy(), "p": pages})
-    # Hashes seen on more than one page are the only candidates; check them exactly.
-    distinct = by_page.drop_duplicates()
-    multi = distinct["h"][distinct["h"].duplicated(keep=False)].unique()
-    drop = np.zeros(len(frame), dtype=bool)
-    if len(multi) == 0:
+    drop = np.zeros(len(order), dtype=bool)
+    sorted_pages = pages[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_ts[1:] != sorted_ts[:-1])))
+    mixed = np.minimum.reduceat(sorted_pages, starts) != np.maximum.reduceat(sorted_pages, starts)
+    if not mixed.any():
         return drop
-    rows = np.flatnonzero(by_page["h"].isin(multi).to_numpy())
-    sub = frame.iloc[rows]
-    keys = list(
-        zip(
-            sub["timestamp"].array.asi8 if hasattr(sub["timestamp"].array, "asi8") else sub["timestamp"].to_numpy(),
-            sub["name"].astype(object),
-            sub["source"].astype(object),
-            sub["value"].astype(object),
-            sub["userID"].astype(object),
-            map(_metadata_key, sub["metadata"]),
-        )
-    )
+    run_of_row = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(order))))
+    rows = np.sort(order[mixed[run_of_row]])
+    keys = list(zip(*(column(rows) for column in key_columns)))
     counts: dict = {}
     for key, page in zip(keys, pages[rows]):
         per_page = counts.setdefault(key, {})
@@ -254,46 +329,83 @@ def _cross_page_duplicates(frame: pd.DataFrame, pages: np.ndarray) -> np.ndarray
 
 
 def empty_frame(*, expand_metadata: bool = False) -> pd.DataFrame:
-    """The frame of a read that found no events: same columns and dtypes."""
+    """The frame of a read that found no events: same columns and dtypes.
+
+    Examples
+    --------
+    >>> list(empty_frame().columns)
+    ['timestamp', 'name', 'source', 'value', 'userID', 'metadata']
+    """
     return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in SCHEMA.items()})
 
 
 def build_frame(pages: Iterable[PageColumns], *, expand_metadata: bool = False) -> tuple[pd.DataFrame, int]:
     """Stitch converted pages into the typed frame.
 
-    Returns the frame (sorted by time, stable; RangeIndex) and the number of
-    cross-page duplicates dropped.
+    Parameters
+    ----------
+    pages : iterable of PageColumns
+        Every page read, in order; each read counts as its own page (an
+        event that shows on two of them is one event).
+    expand_metadata : bool, default False
+        Add a ``metadata.<key>`` column per metadata key.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Sorted by time (stable; unparseable times last), with a RangeIndex.
+    dropped : int
+        The number of cross-page duplicates dropped.
+
+    Examples
+    --------
+    >>> ev = {"timestamp": "2", "name": "e", "source": "s", "value": "v", "userID": "1", "metadata": {}}
+    >>> df, dropped = build_frame([page_columns([ev], page=1), page_columns([ev], page=2)])
+    >>> len(df), dropped
+    (1, 1)
     """
     pages = [p for p in pages if len(p)]
     if not pages:
         return empty_frame(), 0
-    ts = pa.chunked_array([p.timestamp for p in pages], type=pa.int64()).to_numpy()
-    if ts.dtype.kind == "f":  # nulls from coerced timestamps come back as NaN
-        ts = np.where(np.isnan(ts), np.iinfo(np.int64).min, ts).astype(np.int64)
-    timestamp = pd.Series(pd.array(ts.view("M8[ms]"), dtype="M8[ms]")).dt.tz_localize("UTC")
-    metadata = np.empty(len(ts), dtype=object)
-    metadata[:] = [m for p in pages for m in p.metadata]
-    frame = pd.DataFrame(
-        {
-            "timestamp": timestamp,
-            "name": _categorical([p.name for p in pages]),
-            "source": _categorical([p.source for p in pages]),
-            "value": _strings([p.value for p in pages]),
-            "userID": _strings([p.user for p in pages]),
-            "metadata": metadata,
-        },
-        copy=False,
-    )
+    n = sum(len(p) for p in pages)
+    timestamps = pa.chunked_array([p.timestamp for p in pages], type=pa.int64())
+    ts = pc.fill_null(timestamps, _NAT).to_numpy() if timestamps.null_count else timestamps.to_numpy()
+    # Unparseable times (NaT) sort last, as in pandas.
+    sort_key = np.where(ts == _NAT, np.iinfo(np.int64).max, ts) if timestamps.null_count else ts
+    order = np.argsort(sort_key, kind="stable")
+    name_codes, name_categories = _codes([p.name for p in pages])
+    source_codes, source_categories = _codes([p.source for p in pages])
+    values = [p.value for p in pages]
+    users = [p.user for p in pages]
+    metadata = np.fromiter(chain.from_iterable(p.metadata for p in pages), dtype=object, count=n)
     dropped = 0
     if len(pages) > 1:
         # Each read is its own "page" here, re-reads of one page number included.
         page_of_row = np.repeat(np.arange(len(pages)), [len(p) for p in pages])
-        drop = _cross_page_duplicates(frame, page_of_row)
+        value_text = pa.chunked_array(values, type=_TEXT)
+        user_text = pa.chunked_array(users, type=_TEXT)
+        drop = _cross_page_duplicates(sort_key[order], order, page_of_row, (
+            lambda rows: ts[rows].tolist(),
+            lambda rows: name_codes[rows].tolist(),
+            lambda rows: source_codes[rows].tolist(),
+            lambda rows: value_text.take(pa.array(rows)).to_pylist(),
+            lambda rows: user_text.take(pa.array(rows)).to_pylist(),
+            lambda rows: [_metadata_key(m) for m in metadata[rows]],
+        ))
         dropped = int(drop.sum())
         if dropped:
-            frame = frame[~drop]
-    order = np.argsort(frame["timestamp"].to_numpy(), kind="stable")
-    frame = frame.take(order).reset_index(drop=True)
+            order = order[~drop[order]]
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.Series(ts[order].view("M8[ms]"), copy=False).dt.tz_localize("UTC"),
+            "name": _categorical(name_codes[order], name_categories),
+            "source": _categorical(source_codes[order], source_categories),
+            "value": _text_column(values, order),
+            "userID": _text_column(users, order),
+            "metadata": _share_metadata(metadata[order]),
+        },
+        copy=False,
+    )
     if expand_metadata:
         frame = expand_metadata_columns(frame)
     return frame, dropped
@@ -304,6 +416,12 @@ def expand_metadata_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
     String-valued keys become string columns (missing keys are ``<NA>``);
     other keys keep their Python objects.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"metadata": [{"plan": "pro"}, {}]})
+    >>> expand_metadata_columns(df)["metadata.plan"].tolist()
+    ['pro', <NA>]
     """
     keys: dict[str, None] = {}
     for m in frame["metadata"]:
