@@ -8,6 +8,9 @@ It serves the documented envelope on 127.0.0.1, checks the key, and can
 inject the faults a real API shows: latency, error statuses with
 ``Retry-After``, dropped connections, malformed bodies, a clamped ``limit``,
 a server that ignores ``page`` and a window that moves during a walk.
+``GET /console/v1/logs`` (time windows, cursors) is served from a columnar
+index of the same events (see :mod:`statsig_pandas.testing.logs`);
+:meth:`StatsigEmulator.for_logs` builds millions of events in seconds.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from .logs import LOGS_PATH, MAX_CURSOR_ROWS, LogsEndpoint, LogsRequestError, LogStore, epoch_ms
 from .synthetic import DEFAULT_EVENT_NAMES, synthetic_events
 
 __all__ = ["StatsigEmulator", "Fault", "RecordedRequest"]
@@ -39,7 +43,9 @@ class Fault:
     (send headers and half the body, then close), ``"malformed"`` (200 with
     a body that is not JSON), ``"redirect"`` (302 to ``location``).
     ``"slow"`` (wait ``delay`` seconds, then answer normally).
-    ``page`` and ``path`` narrow which requests match.
+    ``page`` and ``path`` narrow which requests match; on
+    ``/console/v1/logs``, ``page`` is the request's place in its cursor walk
+    (1 without ``after``, 2 for the first cursor, ...).
     """
 
     kind: str
@@ -87,7 +93,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class StatsigEmulator:
-    """Serve ``/console/v1/events[/{name}]`` over real HTTP on 127.0.0.1.
+    """Serve ``/console/v1/events[/{name}]`` and ``/console/v1/logs`` over real HTTP on 127.0.0.1.
 
     Parameters
     ----------
@@ -113,14 +119,22 @@ class StatsigEmulator:
         for an empty list.
     port : int
         0 picks a free port.
+    logs : LogStore, optional
+        Serve this columnar store (on both endpoints) instead of ``events``;
+        see :meth:`for_logs`. It is fixed: no ``add_events``, no ``grow_per_request``.
+    max_cursor_rows : int, default 100,000
+        ``/console/v1/logs`` refuses (400) a cursor this many rows deep.
     """
 
     def __init__(self, events: Iterable[dict] | None = None, *, n_events: int = 1000,
                  names: Iterable[str] = DEFAULT_EVENT_NAMES, seed: int = 0, api_key: str | None = DEFAULT_KEY,
                  latency: float = 0.0, max_limit: int | None = None, window: int | None = None,
                  grow_per_request: int = 0, ignore_page: bool = False, unknown_event_status: int | None = 404,
-                 host: str = "127.0.0.1", port: int = 0):
-        if events is None:
+                 host: str = "127.0.0.1", port: int = 0, logs: LogStore | None = None,
+                 max_cursor_rows: int = MAX_CURSOR_ROWS):
+        if logs is not None and (events is not None or grow_per_request):
+            raise ValueError("logs= serves a fixed store: pass neither events nor grow_per_request with it")
+        if events is None and logs is None:
             events = synthetic_events(n_events, names=tuple(names), seed=seed)
         self.api_key = api_key
         self.latency = latency
@@ -137,14 +151,39 @@ class StatsigEmulator:
         self._by_name: dict[str, list[dict]] = {}
         self._all: list[dict] = []
         self._grown = 0
-        self.add_events(events)
+        self._logs = LogsEndpoint(store=logs, max_cursor_rows=max_cursor_rows, max_limit=max_limit)
+        if logs is None:
+            self.add_events(events)
+        else:  # views render the store's events only when a page of them is served
+            self._by_name, self._all = logs.events_by_name(), logs.events_view()
         self._host, self._port = host, port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
+    @classmethod
+    def for_logs(cls, n_events: int = 2_000_000, *, names: Iterable[str] = DEFAULT_EVENT_NAMES,
+                 start_ms: int | None = None, end_ms: int | None = None, seed: int = 0, users: int = 10_000,
+                 **kwargs) -> "StatsigEmulator":
+        """An emulator of ``n_events`` synthetic events over ``[start_ms, end_ms)`` (default: the last 30 days).
+
+        Built column by column (:meth:`LogStore.synthetic`): ten million
+        events take seconds and a few hundred MB. Other keyword arguments go
+        to the constructor (``api_key``, ``latency``, ``max_cursor_rows``, ...).
+
+        Examples
+        --------
+        >>> StatsigEmulator.for_logs(100_000, start_ms=0, end_ms=86_400_000, latency=0.02)
+        <StatsigEmulator stopped events=100000>
+        """
+        store = LogStore.synthetic(n_events, names=tuple(names), start_ms=start_ms, end_ms=end_ms, seed=seed,
+                                   users=users)
+        return cls(logs=store, **kwargs)
+
     # -- data ---------------------------------------------------------------
     def add_events(self, events: Iterable[dict]) -> None:
         """Add events; each name's list is kept newest first."""
+        if self._logs.store is not None:
+            raise TypeError("this emulator serves a fixed LogStore (logs=...): events cannot be added to it")
         with self._lock:
             for event in events:
                 self._by_name.setdefault(event.get("name"), []).append(event)
@@ -250,6 +289,8 @@ class StatsigEmulator:
                            f"Key: {sent}",
             })
         raw_path = parts.path
+        if raw_path == LOGS_PATH:
+            return self._serve_logs(handler, query, record)
         if raw_path != EVENTS_PREFIX and not raw_path.startswith(EVENTS_PREFIX + "/"):
             return _send_json(handler, 404, {"status": 404, "message": f"Cannot GET {raw_path}"})
         rest = raw_path[len(EVENTS_PREFIX) + 1:]
@@ -264,14 +305,8 @@ class StatsigEmulator:
         except ValueError:
             return _send_json(handler, 400, {"status": 400, "message": "Invalid request: page and limit must be "
                                                                          "positive integers", "errors": []})
-        with self._lock:
-            fault = next((f for f in self.faults if f.matches(unquote(raw_path), page)), None)
-            if fault is not None:
-                fault.times -= 1
-                record.fault = f"status {fault.status}" if fault.kind == "status" else fault.kind
-        if fault is not None and fault.kind == "slow":
-            time.sleep(fault.delay)
-        elif fault is not None:
+        fault = self._take_fault(unquote(raw_path), page, record)
+        if fault is not None:
             return self._fault(handler, fault)
         if name is not None and name not in self._by_name and self.unknown_event_status:
             status = self.unknown_event_status
@@ -280,6 +315,30 @@ class StatsigEmulator:
             body = self._page(name, 1 if self.ignore_page else page, limit, raw_path)
             self._grow(name)
         return _send_json(handler, 200, body)
+
+    def _take_fault(self, path: str, page: int, record: RecordedRequest) -> Fault | None:
+        """The fault this request must answer with, if any (a "slow" one only delays, here)."""
+        with self._lock:
+            fault = next((f for f in self.faults if f.matches(path, page)), None)
+            if fault is not None:
+                fault.times -= 1
+                record.fault = f"status {fault.status}" if fault.kind == "status" else fault.kind
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.delay)
+            return None
+        return fault
+
+    def _serve_logs(self, handler: _Handler, query: dict, record: RecordedRequest) -> None:
+        try:
+            request = self._logs.parse(query)
+        except LogsRequestError as exc:
+            return _send_json(handler, exc.status, {"status": exc.status, "message": str(exc)})
+        fault = self._take_fault(LOGS_PATH, request.page, record)
+        if fault is not None:
+            return self._fault(handler, fault)
+        with self._lock:
+            store = self._logs.store_for(self._all)
+        return _send_json(handler, 200, self._logs.answer(store, request))
 
     def _page(self, name: str | None, page: int, limit: int, raw_path: str) -> dict:
         items = self._all if name is None else self._by_name.get(name, [])
@@ -327,10 +386,7 @@ class StatsigEmulator:
 
 
 def _ts(event: dict) -> int:
-    try:
-        return int(event.get("timestamp"))
-    except (TypeError, ValueError):
-        return 0
+    return epoch_ms(event.get("timestamp"))
 
 
 def _send_raw(handler, status: int, body: bytes, content_type: str, extra: dict | None = None) -> None:
@@ -343,8 +399,9 @@ def _send_raw(handler, status: int, body: bytes, content_type: str, extra: dict 
     handler.wfile.write(body)
 
 
-def _send_json(handler, status: int, body: dict, extra: dict | None = None) -> None:
-    _send_raw(handler, status, json.dumps(body).encode(), "application/json; charset=utf-8", extra)
+def _send_json(handler, status: int, body: dict | bytes, extra: dict | None = None) -> None:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()  # bytes: already encoded JSON
+    _send_raw(handler, status, data, "application/json; charset=utf-8", extra)
 
 
 def event_url_path(name: str) -> str:
