@@ -54,8 +54,12 @@ test-oldest: prism
 	$(OLDEST_VENV)/bin/python -c "import pandas; print('pandas', pandas.__version__)"
 	$(OLDEST_VENV)/bin/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
+# A real report from synthetic events: the report's kernel starts the embedded emulator on
+# 127.0.0.1, reads two events from it, stops it; the page is written whole or not at all.
+DEMO_REPORT ?= reports/demo.html
+
 demo: setup
-	$(PY) -m statsig_pandas.cli demo
+	$(PY) -m statsig_pandas.cli demo -o $(DEMO_REPORT)
 
 bench: setup
 	$(PY) benchmarks/bench_reader.py

@@ -397,7 +397,7 @@ def execute_notebook(nb, *, env: dict | None = None, cwd: str | os.PathLike | No
 def _section(nb, index: int) -> str:
     """The heading of the markdown cell above ``index``, which is what a reader of the report sees."""
     for cell in reversed(nb.cells[:index]):
-        if cell.cell_type == "markdown":
+        if cell.cell_type == "markdown" and not _HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
             for line in cell.source.splitlines():
                 if line.startswith("#"):
                     return line.lstrip("#").strip()
@@ -418,15 +418,18 @@ def _describe_cell(nb, index: int, numbered: list[int]) -> str:
 def static_outputs(nb) -> None:
     """Make an executed notebook fit for a report with no kernel and no script behind it.
 
-    Drops the parameter cells (and those tagged ``notebook-only``), widget state and script outputs, and replaces
-    each widget view by its static fallback (``text/html``, with the
-    ``image/png`` of the same bundle appended when the HTML has no image).
+    Drops the parameter cells (and those tagged ``notebook-only``), widget
+    state and script outputs; replaces each widget view by its static fallback
+    (its ``text/html``, with the ``image/png`` of the same bundle placed under
+    the headline when the HTML has no image); and gives every image an
+    alternative text naming its section.
     """
     nb.cells = [c for c in nb.cells if not _HIDDEN_TAGS & set(c.metadata.get("tags", []))]
     nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
+        alt = f"Chart: {_section(nb, index)}"
         outputs = []
         for out in cell.get("outputs", []):
             data = out.get("data")
@@ -434,19 +437,26 @@ def static_outputs(nb) -> None:
                 outputs.append(out)
                 continue
             data.pop("application/javascript", None)
-            if _WIDGET_VIEW in data:
-                del data[_WIDGET_VIEW]
-                if "image/png" in data and "text/html" in data and "<img" not in data["text/html"]:
-                    data["text/html"] += (f'<img class="sp-fallback-image" alt="" '
-                                          f'src="data:image/png;base64,{_b64(data["image/png"])}">')
-                if not set(data) - {"text/plain"}:  # "VBox(children=...)" tells a reader nothing
-                    continue
+            widget = data.pop(_WIDGET_VIEW, None)
+            if "image/png" in data:
+                img = _img(data["image/png"], alt, out.get("metadata", {}).get("image/png", {}))
+                if "text/html" not in data:
+                    data["text/html"] = f'<div class="sp-figure">{img}</div>'
+                elif widget is not None and "<img" not in data["text/html"]:
+                    # Exporters show one type of a bundle, and text/html wins over image/png.
+                    head, sep, rest = data["text/html"].partition("</p>")
+                    data["text/html"] = head + sep + img + rest if sep else data["text/html"] + img
+            if widget is not None and not set(data) - {"text/plain"}:
+                continue  # "VBox(children=...)" tells a reader nothing
             outputs.append(out)
         cell.outputs = outputs
 
 
-def _b64(png) -> str:
-    return png if isinstance(png, str) else base64.b64encode(png).decode()
+def _img(png, alt: str, metadata: dict) -> str:
+    b64 = png if isinstance(png, str) else base64.b64encode(png).decode()
+    # Retina figures carry their display size; without it they would show at twice the size.
+    size = "".join(f' {k}="{int(metadata[k])}"' for k in ("width", "height") if metadata.get(k))
+    return f'<img alt="{html.escape(alt)}"{size} src="data:image/png;base64,{b64}">'
 
 
 def export_html(nb, *, title: str) -> str:

@@ -32,3 +32,20 @@ def api(emulator, monkeypatch):
     monkeypatch.setenv("STATSIG_CONSOLE_API_KEY", emulator.api_key)
     monkeypatch.setenv("STATSIG_CONSOLE_API_URL", emulator.url)
     return emulator
+
+
+@pytest.fixture(scope="session")
+def demo_report(tmp_path_factory):
+    """What `make demo` runs (`statsig-pandas demo`), once per session: it takes a kernel run.
+
+    The finished process, with ``.path`` the report it wrote.
+    """
+    import subprocess
+    import sys
+
+    path = tmp_path_factory.mktemp("report") / "demo.html"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STATSIG_")}
+    done = subprocess.run([sys.executable, "-m", "statsig_pandas.cli", "demo", "-o", str(path)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    done.path = path
+    return done
