@@ -21,11 +21,13 @@ from .errors import (
 )
 from .frame import SCHEMA
 from .reader import read_events
+from .report import render_report
 from .retry import RetryPolicy
 
 __all__ = [
     "__version__",
     "read_events",
+    "render_report",
     "RetryPolicy",
     "SCHEMA",
     "StatsigError",
