@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 from .errors import ResponseFormatError, StatsigError
 
@@ -42,6 +43,9 @@ __all__ = [
     "build_frame",
     "empty_frame",
     "expand_metadata_columns",
+    "log_page_columns",
+    "split_pages",
+    "concat_frames",
 ]
 
 TIMESTAMP_DTYPE = pd.DatetimeTZDtype("ms", "UTC")
@@ -109,9 +113,20 @@ class PageColumns:
     user: pa.Array
     metadata: list = field(repr=False)
     coerced: int = 0
+    ids: pa.Array | None = None  # the logs endpoint's event ids; None on the events endpoint
 
     def __len__(self) -> int:
         return len(self.timestamp)
+
+    def filter(self, mask: np.ndarray, *, coerced: int = 0) -> "PageColumns":
+        """The rows where ``mask`` is true."""
+        keep = pa.array(mask)
+        return PageColumns(
+            page=self.page, timestamp=self.timestamp.filter(keep), name=self.name.filter(keep),
+            source=self.source.filter(keep), value=self.value.filter(keep), user=self.user.filter(keep),
+            metadata=[m for m, k in zip(self.metadata, mask) if k], coerced=coerced,
+            ids=None if self.ids is None else self.ids.filter(keep),
+        )
 
 
 def _text(values: list, *, null_as: str | None) -> pa.Array:
@@ -181,6 +196,25 @@ def _page_metadata(metas: list) -> tuple[list, int]:
     return metadata, bad
 
 
+def _records_metadata(records: Sequence[Any], key: str, *, page: int, errors: str) -> tuple[list, int]:
+    """Each record's metadata object (read from ``key``), after checking records are objects."""
+    try:
+        metas = [r.get(key) for r in records]
+    except AttributeError:
+        bad = next(r for r in records if not isinstance(r, dict))
+        raise ResponseFormatError(
+            f"page {page}: an event is {type(bad).__name__}, not a JSON object", page=page, snippet=repr(bad)[:200]
+        ) from None
+    metadata, bad_meta = _page_metadata(metas)
+    if bad_meta and errors == "raise":
+        raise ResponseFormatError(
+            f"page {page}: {bad_meta} event(s) have {key} that is not a JSON object; "
+            "pass errors='coerce' to read them with empty metadata",
+            page=page,
+        )
+    return metadata, bad_meta
+
+
 def page_columns(records: Sequence[Any], *, page: int, errors: str = "raise") -> PageColumns:
     """Convert the ``data`` list of one page to columns.
 
@@ -212,20 +246,7 @@ def page_columns(records: Sequence[Any], *, page: int, errors: str = "raise") ->
     >>> len(cols), cols.timestamp.to_pylist(), cols.metadata
     (1, [1720567904601], [{}])
     """
-    try:
-        metas = [r.get("metadata") for r in records]
-    except AttributeError:
-        bad = next(r for r in records if not isinstance(r, dict))
-        raise ResponseFormatError(
-            f"page {page}: an event is {type(bad).__name__}, not a JSON object", page=page, snippet=repr(bad)[:200]
-        ) from None
-    metadata, bad_meta = _page_metadata(metas)
-    if bad_meta and errors == "raise":
-        raise ResponseFormatError(
-            f"page {page}: {bad_meta} event(s) have metadata that is not a JSON object; "
-            "pass errors='coerce' to read them with empty metadata",
-            page=page,
-        )
+    metadata, bad_meta = _records_metadata(records, "metadata", page=page, errors=errors)
     try:
         # Arrow's converter reads the fields of every dict in one pass; missing keys become nulls.
         event = pa.array(records, type=_EVENT)
@@ -239,6 +260,105 @@ def page_columns(records: Sequence[Any], *, page: int, errors: str = "raise") ->
     timestamp, coerced = _timestamps(ts_text, records, errors=errors, page=page)
     return PageColumns(page=page, timestamp=timestamp, name=name, source=source, value=value, user=user,
                        metadata=metadata, coerced=coerced + bad_meta)
+
+
+# The logs endpoint's names for the same fields, in _FIELDS order, then its event id.
+_LOG_FIELDS = ("timestamp", "event_name", "sdk_type", "value", "user_id", "id")
+_LOG_EVENT = pa.struct([pa.field(f, _TEXT) for f in _LOG_FIELDS])
+_UTC_MS = pa.timestamp("ms", tz="UTC")
+
+
+def _iso_timestamps(text: pa.Array, records: Sequence[dict], *, errors: str, page: int) -> tuple[pa.Array, int]:
+    """ISO 8601 times (the logs endpoint) as int64 epoch ms."""
+    try:
+        arr = pc.cast(text, _UTC_MS)
+        if not arr.null_count:
+            return arr.cast(pa.int64()), 0
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    raw = [r.get("timestamp") for r in records]
+    parsed = pd.to_datetime(pd.Series(raw, dtype=object).where(lambda s: s.map(type) == str),
+                            utc=True, errors="coerce", format="ISO8601")
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if len(bad) and errors == "raise":
+        i = int(bad[0])
+        raise StatsigError(
+            f"unparseable timestamp {raw[i]!r} in event {records[i].get('event_name')!r} on page {page} "
+            f"({len(bad)} such row(s) on this page); pass errors='coerce' to read them as NaT"
+        )
+    ms = parsed.dt.as_unit("ms").astype("int64").to_numpy()
+    return pa.array(ms, type=pa.int64(), mask=parsed.isna().to_numpy()), len(bad)
+
+
+def log_page_columns(records: Sequence[Any], *, page: int, errors: str = "raise") -> PageColumns:
+    """Convert one page of ``/console/v1/logs`` items to the same columns as :func:`page_columns`.
+
+    ``event_name``, ``sdk_type`` and ``user_id`` become ``name``, ``source`` and
+    ``userID``; ISO 8601 timestamps become epoch ms; a null ``value`` becomes
+    ``""``; ``fields`` becomes ``metadata``; ``id`` is kept to tell events apart.
+
+    Examples
+    --------
+    >>> cols = log_page_columns([{"id": "e1", "timestamp": "2024-07-10T00:00:00.123Z", "event_name": "buy",
+    ...                           "user_id": "7", "value": None, "sdk_type": "js-client"}], page=1)
+    >>> cols.timestamp.to_pylist(), cols.value.to_pylist(), cols.ids.to_pylist()
+    ([1720569600123], [''], ['e1'])
+    """
+    metadata, bad_meta = _records_metadata(records, "fields", page=page, errors=errors)
+    try:
+        event = pa.array(records, type=_LOG_EVENT)
+        ts_text, name, source, value, user, ids = (event.field(i) for i in range(len(_LOG_FIELDS)))
+        if value.null_count:
+            value = pc.fill_null(value, "")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        ts_text, name, source, value, user, ids = (
+            _text([r.get(f) for r in records], null_as="" if f == "value" else None) for f in _LOG_FIELDS
+        )
+    timestamp, coerced = _iso_timestamps(ts_text, records, errors=errors, page=page)
+    return PageColumns(page=page, timestamp=timestamp, name=name, source=source, value=value, user=user,
+                       metadata=metadata, coerced=coerced + bad_meta, ids=None if ids.null_count else ids)
+
+
+def split_pages(pages: list[PageColumns], *, before: int | None) -> tuple[list[PageColumns], list[PageColumns]]:
+    """Split rows into those timestamped before ``before`` (all of them for None) and the rest.
+
+    Rows whose time could not be parsed stay in the rest until ``before`` is None.
+    """
+    below, rest = [], []
+    for p in pages:
+        if before is None:
+            below.append(p)
+            continue
+        mask = pc.fill_null(pc.less(p.timestamp, before), False).to_numpy(zero_copy_only=False)
+        if mask.all():
+            below.append(p)
+        elif not mask.any():
+            rest.append(p)
+        else:
+            below.append(p.filter(mask, coerced=p.coerced))
+            rest.append(p.filter(~mask))
+    return below, rest
+
+
+def concat_frames(frames: Iterable[pd.DataFrame | None]) -> pd.DataFrame:
+    """Concatenate frames of the reader's schema, keeping ``name`` and ``source`` categorical.
+
+    Examples
+    --------
+    >>> ev = {"timestamp": "2", "name": "e", "source": "s", "value": "v", "userID": "1"}
+    >>> a, _ = build_frame([page_columns([ev], page=1)])
+    >>> b, _ = build_frame([page_columns([dict(ev, name="f")], page=1)])
+    >>> concat_frames([a, b])["name"].cat.categories.tolist()
+    ['e', 'f']
+    """
+    frames = [f for f in frames if f is not None]
+    if not frames:
+        return empty_frame()
+    out = pd.concat(frames, ignore_index=True)
+    for column in ("name", "source"):
+        if column in out and all(isinstance(f[column].dtype, pd.CategoricalDtype) for f in frames):
+            out[column] = union_categoricals([f[column].array for f in frames])
+    return out
 
 
 def _text_column(chunks: list[pa.Array], order: np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -379,7 +499,14 @@ def build_frame(pages: Iterable[PageColumns], *, expand_metadata: bool = False) 
     users = [p.user for p in pages]
     metadata = np.fromiter(chain.from_iterable(p.metadata for p in pages), dtype=object, count=n)
     dropped = 0
-    if len(pages) > 1:
+    if all(p.ids is not None for p in pages):
+        # Log events carry an id: a read twice is the same id, and nothing else is a duplicate.
+        drop = pd.Series(pa.chunked_array([p.ids for p in pages], type=_TEXT).to_numpy(
+            zero_copy_only=False)).duplicated(keep="first").to_numpy()
+        dropped = int(drop.sum())
+        if dropped:
+            order = order[~drop[order]]
+    elif len(pages) > 1:
         # Each read is its own "page" here, re-reads of one page number included.
         page_of_row = np.repeat(np.arange(len(pages)), [len(p) for p in pages])
         value_text = pa.chunked_array(values, type=_TEXT)

@@ -21,11 +21,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from .errors import ResponseFormatError, StatsigWarning
+import pyarrow.compute as pc
+
+from .errors import ResponseFormatError, StatsigAPIError, StatsigError, StatsigWarning
 from .frame import PageColumns, page_columns
 from .transport import Transport
 
-__all__ = ["PageRequest", "Walk", "PageNumberWalk", "Paginator", "ConcurrencyLimit"]
+__all__ = ["PageRequest", "Walk", "PageNumberWalk", "CursorWalk", "TimeWindow", "Paginator", "ConcurrencyLimit"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,13 @@ class Walk:
     def plan(self, in_flight: int) -> list[PageRequest]:
         """Requests to send now that were not sent before."""
         raise NotImplementedError
+
+    def recover(self, request: PageRequest, error: Exception) -> bool:
+        """Whether the walk can go on without this request (it re-planned)."""
+        return False
+
+    #: Whether a progress bar is worth showing (more than one request expected).
+    expect_many: bool = False
 
     #: Items the server says the whole walk holds, once known.
     total_items: int | None = None
@@ -170,6 +179,10 @@ class PageNumberWalk(Walk):
     def wants(self, request: PageRequest) -> bool:
         return request.key[0] > 0 or self.end is None or request.page < self.end
 
+    @property
+    def expect_many(self) -> bool:
+        return bool(self.total_items and self.per_page and self.total_items > self.per_page)
+
     def _stop_at(self, page: int) -> None:
         self.end = page if self.end is None else min(self.end, page)
 
@@ -234,6 +247,119 @@ class PageNumberWalk(Walk):
                 f"after {self.round} re-read(s)"
             )
         return messages
+
+
+@dataclass
+class TimeWindow:
+    """A stretch ``[start, end)`` of epoch milliseconds walked by one cursor chain."""
+
+    start: int
+    end: int
+    params: dict = field(default_factory=dict)  # the query that selects this window's events
+    cursor: str | None = None
+    seq: int = 0
+    rows: int = 0
+    oldest: int | None = None  # the oldest timestamp read so far (answers come newest first)
+    done: bool = False
+
+    @property
+    def key(self) -> tuple:
+        return (self.start, self.end, tuple(sorted(self.params.items())))
+
+
+class CursorWalk(Walk):
+    """Cursor pagination of ``/console/v1/logs`` over time windows.
+
+    The range is cut into windows walked concurrently; each window's cursor
+    chain is sequential. The server refuses cursors deeper than ``cap`` rows,
+    so a window about to go deeper is closed at the oldest timestamp it
+    reached: what it read stands, and the rest of it (up to and including
+    that millisecond) is halved into two new windows. Nothing is read twice
+    but the boundary millisecond, whose events are told apart by ``id``.
+    """
+
+    def __init__(self, path: str, windows: list[TimeWindow], *, limit: int = 1000, cap: int = 100_000):
+        self.path = path
+        self.limit = limit
+        self.cap = cap
+        self.windows: dict[tuple, TimeWindow] = {}
+        self.queue: list[PageRequest] = []
+        self.splits = 0
+        self.refused = 0  # cursors the server refused before the walk expected it to
+        for window in windows:
+            self._open(window)
+
+    def _open(self, window: TimeWindow) -> None:
+        self.windows[window.key] = window
+        self.queue.append(self._request(window))
+
+    def _request(self, window: TimeWindow) -> PageRequest:
+        params = {**window.params, "start_ts": window.start, "end_ts": window.end, "limit": self.limit}
+        if window.cursor:
+            params["after"] = window.cursor
+        return PageRequest(key=window.key + (window.seq,), path=self.path, params=params, page=window.seq + 1)
+
+    def first(self) -> list[PageRequest]:
+        return self.plan(0)
+
+    @property
+    def expect_many(self) -> bool:
+        return True
+
+    def _window(self, request: PageRequest) -> TimeWindow:
+        return self.windows[request.key[:-1]]
+
+    def receive(self, page: Page) -> bool:
+        window = self._window(page.request)
+        pagination = page.envelope["_pagination"]
+        window.rows += page.envelope["_data_len"]
+        oldest = pc.min(page.columns.timestamp).as_py() if len(page.columns) else None
+        if oldest is not None:
+            window.oldest = oldest if window.oldest is None else min(window.oldest, oldest)
+        cursor = pagination.get("next_cursor")
+        if not (pagination.get("has_more") and cursor):
+            window.done = True
+        elif window.rows + self.limit > self.cap:
+            self._split(window)
+        else:
+            window.cursor, window.seq = str(cursor), window.seq + 1
+            self.queue.append(self._request(window))
+        return True
+
+    def _split(self, window: TimeWindow) -> None:
+        """Close ``window`` at its oldest row; walk the rest as two halves."""
+        window.done = True
+        if window.oldest is None:
+            raise StatsigError(f"the server refused to page through [{window.start}, {window.end}) before "
+                               "returning any event")
+        rest_end = window.oldest + 1  # re-read the boundary millisecond: it may hold more events
+        if rest_end >= window.end:
+            raise StatsigError(
+                f"about {self.cap} events share the millisecond {window.oldest}; the logs endpoint "
+                "cannot page through more of them"
+            )
+        self.splits += 1
+        middle = (window.start + rest_end) // 2
+        for start, end in ((window.start, middle), (middle, rest_end)):
+            if end > start:
+                self._open(TimeWindow(start, end, dict(window.params)))
+
+    def recover(self, request: PageRequest, error: Exception) -> bool:
+        # The server may cap cursors lower than we think: a 400 deep in a chain means "narrow the window".
+        window = self._window(request)
+        if isinstance(error, StatsigAPIError) and error.status == 400 and window.seq > 0:
+            self.refused += 1
+            self._split(window)
+            return True
+        return False
+
+    def plan(self, in_flight: int) -> list[PageRequest]:
+        queued, self.queue = self.queue, []
+        return queued
+
+    def watermark(self) -> int | None:
+        """Every event older than this has been read (None: the walk is over)."""
+        return min((w.start for w in self.windows.values() if not w.done), default=None)
 
 
 class ConcurrencyLimit:
@@ -314,10 +440,7 @@ class Paginator:
         """Create the bar once the total is known (if wanted), then advance it."""
         total = self.walk.total_items
         if bar is None:
-            show = self.progress
-            if show is None:
-                per_page = getattr(self.walk, "per_page", None)
-                show = bool(total and per_page and total > per_page)
+            show = self.walk.expect_many if self.progress is None else self.progress
             if not show:
                 return None
             from tqdm.auto import tqdm
@@ -347,7 +470,12 @@ class Paginator:
                 done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: in_flight[f].key):
                     request = in_flight.pop(future)
-                    page = future.result()  # an error ends the walk; `finally` cancels the rest
+                    try:
+                        page = future.result()
+                    except StatsigError as error:  # unless the walk can route around it, it ends the walk
+                        if self.walk.recover(request, error):
+                            continue
+                        raise
                     self.pages_read += 1
                     self.rows_received += len(page.columns)
                     if not self.walk.receive(page):

@@ -6,21 +6,25 @@ import datetime as _dt
 import gc
 import warnings
 from contextlib import contextmanager
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 from urllib.parse import quote
 
 import pandas as pd
 import requests
 
 from .errors import StatsigError, StatsigWarning
-from .frame import build_frame, page_columns
-from .pagination import PageNumberWalk, Paginator
+from .frame import build_frame, concat_frames, log_page_columns, page_columns, split_pages
+from .pagination import CursorWalk, PageNumberWalk, Paginator, TimeWindow
 from .retry import RetryPolicy
 from .transport import API_VERSION, Transport
 
-__all__ = ["read_events", "event_path"]
+__all__ = ["read_events", "event_path", "event_filter"]
 
 _ERRORS = ("raise", "coerce")
+LOGS_PATH = "/console/v1/logs"
+LOGS_MAX_LIMIT = 1000
+DAY_MS = 86_400_000
+MAX_WINDOWS = 64
 
 
 def event_path(name: str) -> str:
@@ -61,12 +65,43 @@ def _gc_paused():
             gc.enable()
 
 
+def event_filter(name: str) -> str:
+    """The Logs Explorer filter selecting one event: the name quoted, so it cannot change the query."""
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'event_name:"{escaped}"'
+
+
+def _epoch_ms(value: Any, what: str) -> int:
+    """Epoch milliseconds from a string, datetime or Timestamp (naive means UTC)."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise StatsigError(f"{what} must be a date, datetime or Timestamp, not {value!r}") from None
+    if stamp is pd.NaT:
+        raise StatsigError(f"{what} must be a date, datetime or Timestamp, not {value!r}")
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int(stamp.value // 1_000_000)
+
+
+def _check_positive(value: Any, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise StatsigError(f"{what} must be a positive integer, not {value!r}")
+
+
+def _windows(names: list[str], start_ms: int, end_ms: int, count: int) -> list[TimeWindow]:
+    """Cut the range into ``count`` windows per name (at most one a millisecond), oldest first."""
+    count = max(1, min(count, end_ms - start_ms))
+    edges = [start_ms + (end_ms - start_ms) * i // count for i in range(count + 1)]
+    return [TimeWindow(lo, hi, {"source": "events", "query": event_filter(name)})
+            for lo, hi in zip(edges, edges[1:]) for name in names]
+
+
 def read_events(
     names: str | Iterable[str],
     *,
     api_key: str | None = None,
     base_url: str | None = None,
-    page_size: int = 100,
+    page_size: int | None = None,
     max_concurrency: int = 4,
     progress: bool | None = None,
     errors: str = "raise",
@@ -74,12 +109,16 @@ def read_events(
     timeout: float = 30,
     session: requests.Session | None = None,
     retry: RetryPolicy | None = None,
-) -> pd.DataFrame:
-    """Read every page of Statsig events into a typed DataFrame.
+    start: Any = None,
+    end: Any = None,
+    chunksize: int | None = None,
+) -> pd.DataFrame | Iterator[pd.DataFrame]:
+    """Read Statsig events into a typed DataFrame.
 
-    Reads ``GET /console/v1/events/{name}`` of the Statsig Console API, page
-    after page (several at a time), until the endpoint's rolling window of
-    recent events has been read whole.
+    Without a time range, reads every page of ``GET /console/v1/events/{name}``:
+    the endpoint's rolling window of recent events. With ``start`` (and
+    ``end``), reads that range through ``GET /console/v1/logs``, cut into time
+    windows walked concurrently, for histories longer than the window.
 
     Parameters
     ----------
@@ -90,10 +129,11 @@ def read_events(
     base_url : str, optional
         Defaults to ``$STATSIG_CONSOLE_API_URL``, else ``https://statsigapi.net``.
         Must be https, except to a loopback host such as the emulator.
-    page_size : int, default 100
-        The ``limit`` asked for; the server may use a smaller one.
+    page_size : int, optional
+        The ``limit`` asked for: default 100 for the events endpoint, 1000 (the
+        most it allows) for time ranges. The server may use a smaller one.
     max_concurrency : int, default 4
-        Pages requested at once (lowered for a while after a 429).
+        Requests in flight at once (lowered for a while after a 429).
     progress : bool, optional
         Show a progress bar; by default only for reads of more than one page.
     errors : {"raise", "coerce"}, default "raise"
@@ -108,10 +148,16 @@ def read_events(
     retry : RetryPolicy, optional
         How 429, 5xx, dropped connections and timeouts are retried; by
         default at most 5 attempts within 120 s, honouring ``Retry-After``.
+    start, end : str, datetime or Timestamp, optional
+        Read the events logged in ``[start, end)`` (naive times are UTC);
+        ``end`` defaults to now.
+    chunksize : int, optional
+        With a time range: return an iterator of frames of at most this many
+        rows, in time order, so a long range never has to fit in memory.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or iterator of DataFrame
         Columns ``timestamp`` (``datetime64[ms, UTC]``), ``name`` and ``source``
         (categorical), ``value`` and ``userID`` (string), ``metadata`` (a dict
         per row), sorted by time, with a RangeIndex. ``df.attrs["statsig"]``
@@ -139,19 +185,59 @@ def read_events(
     >>> import statsig_pandas  # doctest: +SKIP
     >>> df = pd.read_statsig_events("add_to_cart")  # doctest: +SKIP
     >>> df.statsig.timeline("D")  # doctest: +SKIP
+    >>> month = pd.read_statsig_events("purchase", start="2026-10-01", end="2026-11-01")  # doctest: +SKIP
+    >>> for chunk in pd.read_statsig_events("purchase", start="2026-10-01", chunksize=100_000):  # doctest: +SKIP
+    ...     chunk.statsig.value_counts()
     """
     names = _names(names)
     if errors not in _ERRORS:
         raise StatsigError(f"errors must be 'raise' or 'coerce', not {errors!r}")
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
-        raise StatsigError(f"page_size must be a positive integer, not {page_size!r}")
-    if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
-        raise StatsigError(f"max_concurrency must be a positive integer, not {max_concurrency!r}")
+    if page_size is not None:
+        _check_positive(page_size, "page_size")
+    _check_positive(max_concurrency, "max_concurrency")
+    if chunksize is not None:
+        _check_positive(chunksize, "chunksize")
+    options = dict(api_key=api_key, base_url=base_url, timeout=timeout, session=session, retry=retry,
+                   pool_size=max_concurrency)
+    if start is None and end is None:
+        if chunksize is not None:
+            raise StatsigError("chunksize needs a time range: pass start= (and end=)")
+        return _read_window(names, Transport(**options), page_size=page_size or 100,
+                            max_concurrency=max_concurrency, progress=progress, errors=errors,
+                            expand_metadata=expand_metadata)
+    if start is None:
+        raise StatsigError("a time range needs start= (end= defaults to now)")
+    start_ms = _epoch_ms(start, "start")
+    end_ms = _epoch_ms(pd.Timestamp.now(tz="UTC") if end is None else end, "end")
+    if end_ms <= start_ms:
+        raise StatsigError(f"end ({end}) must be after start ({start})")
+    read = _RangeRead(names, options, start_ms=start_ms, end_ms=end_ms,
+                      limit=min(page_size or LOGS_MAX_LIMIT, LOGS_MAX_LIMIT), max_concurrency=max_concurrency,
+                      progress=progress, errors=errors, expand_metadata=expand_metadata)
+    return read.chunks(chunksize) if chunksize is not None else read.frame()
 
-    fetched_at = _dt.datetime.now(_dt.timezone.utc)
+
+def _now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _iso(ms: int) -> str:
+    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat().replace("+00:00", "Z")
+
+
+def _warn_coerced(pages) -> None:
+    coerced = sum(c.coerced for c in pages)
+    if coerced:
+        warnings.warn(f"{coerced} event(s) had an unparseable timestamp or metadata and were coerced "
+                      "(timestamp NaT, metadata {})", StatsigWarning, stacklevel=3)
+
+
+def _read_window(names: list[str], transport: Transport, *, page_size: int, max_concurrency: int,
+                 progress: bool | None, errors: str, expand_metadata: bool) -> pd.DataFrame:
+    """The events endpoint: every page of each name's rolling window."""
+    fetched_at = _now_iso()
     pages, stats = [], []
-    with Transport(api_key=api_key, base_url=base_url, timeout=timeout, session=session, retry=retry,
-                   pool_size=max_concurrency) as transport:
+    with transport:
         for name in names:
             walk = PageNumberWalk(event_path(name), limit=page_size)
             paginator = Paginator(
@@ -161,39 +247,125 @@ def read_events(
             with _gc_paused():
                 read = [page.columns for page in paginator]
             pages.extend(read)
-            stats.append((name, walk, paginator, sum(len(c) for c in read)))
-        base = transport.base_url
+            stats.append((name, walk, paginator))
 
     frame, duplicates = build_frame(pages, expand_metadata=expand_metadata)
-    coerced = sum(c.coerced for c in pages)
-    if coerced:
-        warnings.warn(f"{coerced} event(s) had an unparseable timestamp or metadata and were coerced "
-                      "(timestamp NaT, metadata {})", StatsigWarning, stacklevel=2)
-
-    kept_by_name = frame["name"].value_counts() if len(names) > 1 else None
-    reported = 0
-    for name, walk, paginator, received in stats:
-        kept = int(kept_by_name.get(name, 0)) if kept_by_name is not None else len(frame)
-        total = walk.total_items
-        reported += total or 0
+    _warn_coerced(pages)
+    kept_by_name = frame["name"].value_counts()
+    for name, walk, _ in stats:
+        kept, total = int(kept_by_name.get(name, 0)), walk.total_items
         if total is not None and kept != total:
-            more_or_less = "fewer" if kept < total else "more"
             warnings.warn(
-                f"{name!r}: kept {kept} event(s), {abs(total - kept)} {more_or_less} than the {total} the server "
-                f"reported (the window moves while it is read; {received - kept} duplicate(s) across pages "
-                f"dropped)" if received != kept else
-                f"{name!r}: kept {kept} event(s), {abs(total - kept)} {more_or_less} than the {total} the server "
-                f"reported", StatsigWarning, stacklevel=2)
-
+                f"{name!r}: kept {kept} event(s), {abs(total - kept)} {'fewer' if kept < total else 'more'} "
+                f"than the {total} the server reported", StatsigWarning, stacklevel=3)
+    totals = [w.total_items for _, w, _ in stats if w.total_items is not None]
     frame.attrs["statsig"] = {
         "endpoint": "/console/v1/events/{eventName}",
         "event_names": names,
-        "base_url": base,
+        "base_url": transport.base_url,
         "api_version": API_VERSION,
-        "fetched_at": fetched_at.isoformat().replace("+00:00", "Z"),
-        "pages_read": sum(p.pages_read for _, _, p, _ in stats),
-        "rows_received": sum(p.rows_received for _, _, p, _ in stats),
+        "fetched_at": fetched_at,
+        "pages_read": sum(p.pages_read for _, _, p in stats),
+        "rows_received": sum(p.rows_received for _, _, p in stats),
         "duplicates_dropped": duplicates,
-        "total_items_reported": reported if any(w.total_items is not None for _, w, _, _ in stats) else None,
+        "total_items_reported": sum(totals) if totals else None,
     }
     return frame
+
+
+class _RangeRead:
+    """A time-range read through ``/console/v1/logs``: whole, or in time-ordered chunks."""
+
+    def __init__(self, names, options, *, start_ms, end_ms, limit, max_concurrency, progress, errors,
+                 expand_metadata):
+        self.names, self.options = names, options
+        self.start_ms, self.end_ms, self.limit = start_ms, end_ms, limit
+        self.max_concurrency, self.progress, self.errors = max_concurrency, progress, errors
+        self.expand_metadata = expand_metadata
+        # Enough windows to keep every connection busy, and one a day (up to a
+        # point: a sparse decade is not 3,650 requests) so that chunks come out
+        # steadily; dense windows split themselves at the cursor cap.
+        days = -(-(end_ms - start_ms) // DAY_MS)
+        self.window_count = max(max_concurrency, min(days, MAX_WINDOWS))
+
+    def _walk(self, transport: Transport):
+        walk = CursorWalk(LOGS_PATH, _windows(self.names, self.start_ms, self.end_ms, self.window_count),
+                          limit=self.limit)
+        paginator = Paginator(
+            transport, walk, max_concurrency=self.max_concurrency, progress=self.progress,
+            desc=", ".join(self.names),
+            convert=lambda data, req: log_page_columns(data, page=req.page, errors=self.errors),
+        )
+        return walk, paginator
+
+    def _attrs(self, transport, walk, paginator, fetched_at, duplicates) -> dict:
+        return {
+            "endpoint": LOGS_PATH,
+            "event_names": self.names,
+            "base_url": transport.base_url,
+            "api_version": API_VERSION,
+            "fetched_at": fetched_at,
+            "start": _iso(self.start_ms),
+            "end": _iso(self.end_ms),
+            "windows": len(walk.windows),
+            "window_splits": walk.splits,
+            "pages_read": paginator.pages_read,
+            "rows_received": paginator.rows_received,
+            "duplicates_dropped": duplicates,
+        }
+
+    def frame(self) -> pd.DataFrame:
+        fetched_at = _now_iso()
+        with Transport(**self.options) as transport:
+            walk, paginator = self._walk(transport)
+            with _gc_paused():
+                pages = [page.columns for page in paginator]
+        frame, duplicates = build_frame(pages, expand_metadata=self.expand_metadata)
+        _warn_coerced(pages)
+        frame.attrs["statsig"] = self._attrs(transport, walk, paginator, fetched_at, duplicates)
+        return frame
+
+    def chunks(self, chunksize: int) -> Iterator[pd.DataFrame]:
+        """Frames of ``chunksize`` rows (the last may be shorter), in time order.
+
+        Rows are held back until every window that could still return older
+        ones is done (the walk's watermark), then sorted and cut.
+        """
+        # Validate and connect now, not at the first next(): errors belong to the call.
+        transport = Transport(**self.options)
+        return self._chunks(transport, chunksize)
+
+    def _chunks(self, transport: Transport, chunksize: int) -> Iterator[pd.DataFrame]:
+        fetched_at = _now_iso()
+        held: list = []  # pages' rows not yet below the watermark
+        ready: list = []  # rows below it, waiting for a full chunk
+        carry = None  # a de-duplicated, sorted remainder shorter than a chunk
+        duplicates = 0
+        with transport:
+            walk, paginator = self._walk(transport)
+            pages = iter(paginator)
+            while True:
+                page = next(pages, None)
+                if page is not None:
+                    held.append(page.columns)
+                watermark = walk.watermark() if page is not None else None
+                below, held = split_pages(held, before=watermark)
+                ready.extend(below)
+                waiting = sum(map(len, ready)) + (len(carry) if carry is not None else 0)
+                if page is not None and waiting < chunksize:
+                    continue
+                # Events read twice (the boundary millisecond of a split window) share an id and a
+                # timestamp, so both copies are always on the same side of the watermark.
+                frame, dropped = build_frame(ready, expand_metadata=self.expand_metadata)
+                _warn_coerced(ready)
+                duplicates += dropped
+                ready = []
+                frame = concat_frames([carry, frame]) if carry is not None else frame
+                cut = len(frame) - len(frame) % chunksize if page is not None else len(frame)
+                for lo in range(0, cut, chunksize):
+                    chunk = frame.iloc[lo:lo + chunksize].reset_index(drop=True)
+                    chunk.attrs["statsig"] = self._attrs(transport, walk, paginator, fetched_at, duplicates)
+                    yield chunk
+                carry = frame.iloc[cut:].reset_index(drop=True) if cut < len(frame) else None
+                if page is None:
+                    return
