@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ._version import __version__
+from .accessor import StatsigAccessor
 from .errors import (
     AuthenticationError,
     NotFoundError,
@@ -28,6 +29,7 @@ __all__ = [
     "__version__",
     "read_events",
     "render_report",
+    "StatsigAccessor",
     "RetryPolicy",
     "SCHEMA",
     "StatsigError",
@@ -43,3 +45,8 @@ __all__ = [
 # pandas' own read_* live on the module; ours joins them. Plain assignment is
 # idempotent, so a second import or importlib.reload() warns about nothing.
 pd.read_statsig_events = read_events
+
+# df.statsig. Registered once: a reload finds it there already (pandas would
+# warn about overriding it), since accessor.py itself is not re-executed.
+if getattr(pd.DataFrame, "statsig", None) is not StatsigAccessor:
+    pd.api.extensions.register_dataframe_accessor("statsig")(StatsigAccessor)

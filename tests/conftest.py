@@ -34,6 +34,26 @@ def api(emulator, monkeypatch):
     return emulator
 
 
+@pytest.fixture
+def make_events():
+    """Build a frame of the reader's dtypes from ``(time, name, source, value, userID)`` tuples,
+    through the reader's own frame builder (times: anything ``pd.Timestamp`` reads, as UTC)."""
+    import pandas as pd
+
+    from statsig_pandas.frame import build_frame, page_columns
+
+    def epoch_ms(t) -> str:
+        t = pd.Timestamp(t)
+        return str((t.tz_localize("UTC") if t.tz is None else t).value // 10**6)
+
+    def make(rows):
+        records = [{"timestamp": epoch_ms(t), "name": name, "source": source, "value": value, "userID": user,
+                    "metadata": {}} for t, name, source, value, user in rows]
+        return build_frame([page_columns(records, page=1)])[0]
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def demo_report(tmp_path_factory):
     """What `make demo` runs (`statsig-pandas demo`), once per session: it takes a kernel run.

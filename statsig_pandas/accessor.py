@@ -1,0 +1,173 @@
+"""``df.statsig``: the events frame's accessor, a thin front to :mod:`~statsig_pandas.analysis`
+and :mod:`~statsig_pandas.plotting`.
+
+It keeps nothing but the frame: pandas may build a new accessor on every
+attribute access, so every call computes from the frame as it is now.
+Registered by ``import statsig_pandas``.
+
+>>> import statsig_pandas  # doctest: +SKIP
+>>> df = pd.read_statsig_events("add_to_cart")  # doctest: +SKIP
+>>> df.statsig.where(source="js-client").statsig.timeline("D")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from . import analysis, plotting
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["StatsigAccessor"]
+
+
+class StatsigAccessor:
+    """Analysis and plots of a frame of Statsig events, as ``df.statsig``.
+
+    Works on any frame with the columns of :func:`statsig_pandas.read_events`
+    (``timestamp``, ``name``, ``source``, ``value``, ``userID``), including a
+    filtered or concatenated one or one read back from Parquet. Every method
+    is also a plain function of :mod:`statsig_pandas.analysis` or
+    :mod:`statsig_pandas.plotting` taking the frame first.
+
+    Parameters
+    ----------
+    pandas_obj : pandas.DataFrame
+        The frame.
+
+    Raises
+    ------
+    statsig_pandas.analysis.FrameSchemaError
+        (an :class:`AttributeError`) naming the missing columns, or a
+        ``timestamp`` column that is not a datetime.
+
+    Examples
+    --------
+    >>> import statsig_pandas
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> df = synthetic_frame(1_000, seed=1, end_ms=1_774_000_000_000)
+    >>> df.statsig.value_counts("source", top=2).index.tolist()
+    ['js-client', 'statsig-node']
+    >>> int(df.statsig.where(source="js-client").statsig.timeline("D").sum())
+    432
+    """
+
+    def __init__(self, pandas_obj: pd.DataFrame):
+        analysis.validate_frame(pandas_obj)
+        self._obj = pandas_obj
+
+    # ------------------------------------------------------------ analysis
+
+    def value_counts(self, column: str = "value", *, top: int | None = None, normalize: bool = False,
+                     dropna: bool = True) -> pd.Series:
+        """Events per distinct value of ``column``, most frequent first; see :func:`.analysis.value_counts`.
+
+        Examples
+        --------
+        >>> df.statsig.value_counts(top=3)  # doctest: +SKIP
+        """
+        return analysis.value_counts(self._obj, column, top=top, normalize=normalize, dropna=dropna)
+
+    def timeline(self, freq: Any = "h", *, by: str | None = None, users: bool = False, tz: Any = None,
+                 start: Any = None, end: Any = None) -> pd.Series | pd.DataFrame:
+        """Events (or distinct users) per time bucket, empty buckets 0; see :func:`.analysis.timeline`.
+
+        Examples
+        --------
+        >>> df.statsig.timeline("D", by="source", tz="Europe/Paris")  # doctest: +SKIP
+        """
+        return analysis.timeline(self._obj, freq=freq, by=by, users=users, tz=tz, start=start, end=end)
+
+    def unique_users(self, freq: Any = "D", *, tz: Any = None) -> pd.Series:
+        """Distinct users per bucket (DAU; WAU with ``freq="W"``); see :func:`.analysis.unique_users`.
+
+        Examples
+        --------
+        >>> df.statsig.unique_users("W")  # doctest: +SKIP
+        """
+        return analysis.unique_users(self._obj, freq=freq, tz=tz)
+
+    def summary(self, *, top: int = 5) -> pd.DataFrame:
+        """The small table that heads a report; see :func:`.analysis.summary`.
+
+        Examples
+        --------
+        >>> df.statsig.summary()  # doctest: +SKIP
+        """
+        return analysis.summary(self._obj, top=top)
+
+    def activity(self, *, tz: Any = None) -> pd.DataFrame:
+        """Events by day of week and hour of day; see :func:`.analysis.activity`.
+
+        Examples
+        --------
+        >>> df.statsig.activity(tz="Europe/Paris")  # doctest: +SKIP
+        """
+        return analysis.activity(self._obj, tz=tz)
+
+    def numeric_value(self) -> pd.Series:
+        """``value`` as floats (``""`` and non-numbers NaN); see :func:`.analysis.numeric_value`.
+
+        Examples
+        --------
+        >>> df.statsig.where(name="purchase").statsig.numeric_value().sum()  # doctest: +SKIP
+        """
+        return analysis.numeric_value(self._obj)
+
+    # ------------------------------------------------------------ filters
+
+    def between(self, start: Any = None, end: Any = None, *, tz: Any = None) -> pd.DataFrame:
+        """The events with ``start <= timestamp < end``; see :func:`.analysis.between`.
+
+        ``start`` and ``end`` may both be given by position: a range reads as
+        a pair.
+
+        Examples
+        --------
+        >>> df.statsig.between("2026-03-01", "2026-03-08").statsig.unique_users()  # doctest: +SKIP
+        """
+        return analysis.between(self._obj, start=start, end=end, tz=tz)
+
+    def where(self, *, value: Any = None, source: Any = None, user: Any = None, name: Any = None) -> pd.DataFrame:
+        """The events matching every criterion (a string or a list each); see :func:`.analysis.where`.
+
+        Examples
+        --------
+        >>> df.statsig.where(source="js-client", value=["", "books"])  # doctest: +SKIP
+        """
+        return analysis.where(self._obj, value=value, source=source, user=user, name=name)
+
+    # ------------------------------------------------------------ plots
+
+    def plot_timeline(self, freq: Any = "h", *, by: str | None = None, users: bool = False, tz: Any = None,
+                      start: Any = None, end: Any = None, ax: Axes | None = None, title: str | None = None) -> Axes:
+        """Line chart of :meth:`timeline`; see :func:`.plotting.plot_timeline`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_timeline("D", by="source")  # doctest: +SKIP
+        """
+        return plotting.plot_timeline(self._obj, freq=freq, by=by, users=users, tz=tz, start=start, end=end, ax=ax,
+                                      title=title)
+
+    def plot_value_counts(self, column: str = "value", *, top: int = 10, ax: Axes | None = None,
+                          title: str | None = None) -> Axes:
+        """Bar chart of the most frequent values; see :func:`.plotting.plot_value_counts`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_value_counts(top=5)  # doctest: +SKIP
+        """
+        return plotting.plot_value_counts(self._obj, column, top=top, ax=ax, title=title)
+
+    def plot_activity_heatmap(self, *, tz: Any = None, ax: Axes | None = None, title: str | None = None) -> Axes:
+        """Heatmap of :meth:`activity`; see :func:`.plotting.plot_activity_heatmap`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_activity_heatmap(tz="Europe/Paris")  # doctest: +SKIP
+        """
+        return plotting.plot_activity_heatmap(self._obj, tz=tz, ax=ax, title=title)

@@ -1,0 +1,914 @@
+"""Everyday analysis of an events frame: plain functions, one implementation.
+
+Every function takes the frame :func:`statsig_pandas.read_events` returns (or
+any frame with its columns: filtered, concatenated, read back from Parquet)
+and returns a Series or a DataFrame. ``df.statsig`` (:mod:`statsig_pandas.accessor`)
+and the plots (:mod:`statsig_pandas.plotting`) delegate here.
+
+Conventions, the same everywhere:
+
+- ``""`` is a value like any other: counted, grouped and filtered as itself
+  (:func:`display_label` shows it as ``(empty)``). Missing values (``<NA>``)
+  are left out of counts and groups unless asked for.
+- A category with no rows (left over after filtering) is not a value: it never
+  shows as a 0-count row or a 0-filled column.
+- Time buckets are labelled by their first instant and hold events with
+  ``label <= timestamp < next label``; ``start`` is inclusive, ``end``
+  exclusive. Buckets follow the wall clock of ``tz`` (default: the frame's own
+  zone, UTC for the reader's frames), so a day is a real local day (23 or 25
+  hours across a daylight-saving change) and the repeated hour of an autumn
+  night is two hourly buckets. The result index stays tz-aware.
+
+>>> from statsig_pandas import analysis
+>>> from statsig_pandas.testing.synthetic import synthetic_frame
+>>> df = synthetic_frame(1_000, seed=1, end_ms=1_774_000_000_000)
+>>> analysis.timeline(df, freq="D", tz="Europe/Paris").sum()
+np.int64(1000)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.tseries.frequencies import to_offset
+
+from .errors import StatsigError
+from .frame import METADATA_PREFIX, STRING_DTYPE, expand_metadata_columns
+
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "FrameSchemaError",
+    "validate_frame",
+    "value_counts",
+    "timeline",
+    "unique_users",
+    "summary",
+    "between",
+    "where",
+    "numeric_value",
+    "activity",
+    "display_label",
+    "resolve_tz",
+]
+
+#: The columns every function here may rely on (``metadata`` is optional).
+REQUIRED_COLUMNS = ("timestamp", "name", "source", "value", "userID")
+
+EMPTY_LABEL = "(empty)"
+MISSING_LABEL = "(missing)"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+_NAT = np.iinfo(np.int64).min
+_NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+_DAY_NS = 86_400 * 10**9
+# More buckets than this is a typo (freq="s" over a year), not an analysis.
+_MAX_BUCKETS = 5_000_000
+# Distinct (bucket, user) pairs are marked in a boolean table while it stays this small.
+_MAX_TABLE = 1 << 26
+# Columns this long are counted in parts on several threads.
+_PARALLEL_ROWS = 1 << 20
+_WORKERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+class FrameSchemaError(StatsigError, AttributeError):
+    """The frame lacks a column of the events schema, or has it with an unusable dtype.
+
+    An :class:`AttributeError` too, as pandas expects of an accessor that does
+    not apply to a frame (``hasattr(df, "statsig")`` is then False).
+    """
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validate_frame(df: pd.DataFrame, *, columns: Iterable[str] = REQUIRED_COLUMNS) -> None:
+    """Check, cheaply, that ``df`` has the events columns the analysis needs.
+
+    Only column names and the dtype of ``timestamp`` are looked at, never the
+    data, so this costs microseconds whatever the size of the frame.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The frame to check.
+    columns : iterable of str, default :data:`REQUIRED_COLUMNS`
+        The columns that must be present.
+
+    Raises
+    ------
+    FrameSchemaError
+        Naming every missing column, or the unusable ``timestamp`` dtype.
+
+    Examples
+    --------
+    >>> validate_frame(pd.DataFrame({"timestamp": []}))
+    Traceback (most recent call last):
+    ...
+    statsig_pandas.analysis.FrameSchemaError: not a Statsig events frame: missing column(s) 'name', 'source', \
+'value', 'userID' (expected the columns of read_events: timestamp, name, source, value, userID)
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise FrameSchemaError(f"expected a DataFrame of Statsig events, not {type(df).__name__}")
+    columns = tuple(columns)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise FrameSchemaError(
+            "not a Statsig events frame: missing column(s) " + ", ".join(map(repr, missing))
+            + " (expected the columns of read_events: " + ", ".join(REQUIRED_COLUMNS) + ")"
+        )
+    if "timestamp" in columns and not _is_datetime(df["timestamp"].dtype):
+        raise FrameSchemaError(
+            f"column 'timestamp' has dtype {df['timestamp'].dtype}, not a datetime; convert it first, "
+            "e.g. df['timestamp'] = pd.to_datetime(df['timestamp'], unit='ms', utc=True)"
+        )
+
+
+def _is_datetime(dtype: Any) -> bool:
+    if isinstance(dtype, pd.ArrowDtype):
+        return pa.types.is_timestamp(dtype.pyarrow_dtype)
+    return isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def display_label(value: Any) -> str:
+    """How a value is shown in a plot or a summary: ``""`` and missing values made visible.
+
+    Examples
+    --------
+    >>> display_label(""), display_label(pd.NA), display_label("books")
+    ('(empty)', '(missing)', 'books')
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return MISSING_LABEL
+    if isinstance(value, str) and value == "":
+        return EMPTY_LABEL
+    return str(value)
+
+
+@dataclass(frozen=True)
+class _Times:
+    """The timestamp column as int64 ticks since the epoch (UTC), NaT as ``_NAT``."""
+
+    values: np.ndarray
+    unit: str
+    tz: Any
+
+    @property
+    def ns(self) -> int:
+        return _NS_PER_UNIT[self.unit]
+
+
+def _times(df: pd.DataFrame) -> _Times:
+    ser = df["timestamp"]
+    dtype = ser.dtype
+    if isinstance(dtype, pd.ArrowDtype):  # a Parquet file read with dtype_backend="pyarrow"
+        arrow = dtype.pyarrow_dtype
+        dtype = pd.DatetimeTZDtype(arrow.unit, arrow.tz) if arrow.tz else np.dtype(f"M8[{arrow.unit}]")
+        ser = ser.astype(dtype)
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        unit, tz = dtype.unit, dtype.tz
+    else:  # naive: read as UTC, the zone Statsig's epoch timestamps are in
+        unit, tz = np.datetime_data(dtype)[0], _dt.timezone.utc
+    if unit not in _NS_PER_UNIT:
+        ser, unit = ser.astype(f"M8[ns, {tz}]" if isinstance(dtype, pd.DatetimeTZDtype) else "M8[ns]"), "ns"
+    # to_numpy with a datetime64 dtype is a zero-copy view of the UTC instants.
+    return _Times(ser.to_numpy(dtype=f"M8[{unit}]").view("i8"), unit, tz)
+
+
+def resolve_tz(df: pd.DataFrame, tz: Any = None) -> Any:
+    """The time zone the functions here bucket ``df`` in: ``tz``, else the timestamp column's (UTC if naive).
+
+    Raises
+    ------
+    StatsigError
+        For an unknown zone.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"timestamp": pd.to_datetime([0], unit="s", utc=True)})
+    >>> str(resolve_tz(df)), str(resolve_tz(df, "Europe/Paris"))
+    ('UTC', 'Europe/Paris')
+    """
+    _require(df, "timestamp")
+    return _zone(tz, _times(df))
+
+
+def _zone(tz: Any, times: _Times) -> Any:
+    if tz is None:
+        return times.tz
+    try:
+        return pd.Timestamp(0, tz=tz).tz
+    except Exception as exc:  # pandas raises several types for an unknown zone
+        raise StatsigError(f"unknown time zone {tz!r}: {exc}") from None
+
+
+def _ticks(when: Any, *, tz: Any, times: _Times, what: str) -> int:
+    """``when`` (str, date, datetime, Timestamp) as a bound on ``times.values``, rounded up:
+    ``t >= when`` iff ``ticks >= bound`` and ``t < when`` iff ``ticks < bound``.
+    Naive times are read in ``tz``."""
+    try:
+        ts = pd.Timestamp(when)
+    except (TypeError, ValueError) as exc:
+        raise StatsigError(f"{what}={when!r} is not a date or time: {exc}") from None
+    if ts is pd.NaT:
+        raise StatsigError(f"{what} must be a date or time, not {when!r}")
+    try:
+        ts = ts.tz_localize(tz) if ts.tz is None else ts.tz_convert(tz)
+    except Exception as exc:  # an ambiguous or non-existent local time
+        raise StatsigError(f"{what}={when!r} is not a single instant in {tz} ({exc}); give a UTC offset") from None
+    try:
+        ns = ts.as_unit("ns").value
+    except (OverflowError, ValueError) as exc:
+        raise StatsigError(f"{what}={when!r} is out of range: {exc}") from None
+    return -(-ns // times.ns)
+
+
+def _require(df: pd.DataFrame, *columns: str) -> None:
+    validate_frame(df, columns=columns)
+
+
+def _column(df: pd.DataFrame, column: str) -> pd.Series:
+    """A column of ``df``, or ``metadata.<key>`` taken out of the metadata dicts."""
+    if not isinstance(column, str):
+        raise StatsigError(f"a column name must be a string, not {column!r}")
+    if column in df.columns:
+        return df[column]
+    if column.startswith(METADATA_PREFIX) and "metadata" in df.columns:
+        expanded = expand_metadata_columns(df[["metadata"]])
+        if column in expanded.columns:
+            return expanded[column]
+        return pd.Series(pd.array([pd.NA] * len(df), dtype=STRING_DTYPE), index=df.index, name=column)
+    raise StatsigError(
+        f"no column {column!r} in the frame (columns: {', '.join(map(str, df.columns))}; "
+        f"'{METADATA_PREFIX}<key>' reads a key of the metadata column)"
+    )
+
+
+def _labels(values: Any) -> pd.Index:
+    """Labels as an Index; text in the reader's string dtype whatever the source (Parquet, concat)."""
+    index = pd.Index(values)
+    if index.dtype != STRING_DTYPE and index.inferred_type in ("string", "empty"):
+        return index.astype(STRING_DTYPE)
+    return index
+
+
+def _arrow(ser: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow data behind an Arrow-backed column (zero-copy), else None."""
+    dtype = ser.dtype
+    if isinstance(dtype, pd.ArrowDtype) or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        data = pa.array(ser.array)
+        data = data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
+        if pa.types.is_dictionary(data.type):
+            data = data.cast(data.type.value_type)
+        return data
+    return None
+
+
+def _factorize(ser: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes (``-1`` for missing) and the labels they index."""
+    if isinstance(ser.dtype, pd.CategoricalDtype):
+        return ser.cat.codes.to_numpy(), _labels(ser.cat.categories)
+    data = _arrow(ser)
+    if data is not None:
+        encoded = data.dictionary_encode()  # one dictionary shared by every chunk
+        indices = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32())
+        codes = (indices.fill_null(-1) if indices.null_count else indices).to_numpy()
+        dictionary = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], data.type)
+        return codes, _labels(pd.array(dictionary, dtype=STRING_DTYPE) if _is_text(dictionary.type) else dictionary.to_pandas())
+    codes, uniques = pd.factorize(ser, use_na_sentinel=True)
+    return codes, _labels(uniques)
+
+
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+
+
+def _parallel(fn: Callable[[Any], Any], items: list, *, work: int) -> list:
+    """``[fn(item) for item in items]``, on a few threads when there is enough ``work`` (rows):
+    Arrow's kernels release the GIL, so the parts run on every core."""
+    if _WORKERS < 2 or len(items) < 2 or work < _PARALLEL_ROWS:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        return list(pool.map(fn, items))
+
+
+def _split(data: pa.ChunkedArray) -> list[pa.ChunkedArray]:
+    """Zero-copy slices of ``data``, one per worker when it is long enough to be worth it."""
+    parts = _WORKERS if len(data) >= _PARALLEL_ROWS else 1
+    size = -(-len(data) // parts)
+    return [data.slice(i * size, size) for i in range(parts)]
+
+
+def _positive_int(value: Any, what: str, *, allow_none: bool = True) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise StatsigError(f"{what} must be a positive integer{' or None' if allow_none else ''}, not {value!r}")
+    return int(value)
+
+
+# ---------------------------------------------------------------- value counts
+
+
+def _counts(ser: pd.Series, *, dropna: bool) -> tuple[pd.Index, np.ndarray, int]:
+    """(labels, counts) of the values present, in first-seen (or category) order, and the NA count."""
+    if isinstance(ser.dtype, pd.CategoricalDtype):
+        # bincount over the codes: no hashing; shifted by one so that -1 (NA) is counted too.
+        tally = np.bincount(ser.cat.codes.to_numpy().astype(np.intp) + 1, minlength=len(ser.cat.categories) + 1)
+        labels, counts, missing = _labels(ser.cat.categories), tally[1:], int(tally[0])
+    else:
+        data = _arrow(ser)
+        if data is not None:
+            tallies = _parallel(lambda part: part.value_counts(), _split(data), work=len(data))
+            if len(tallies) == 1:
+                values, counts = tallies[0].field(0), tallies[0].field(1)
+            else:  # sum the parts' counts; group_by keeps the first-seen order of the values
+                merged = pa.table({
+                    "v": pa.concat_arrays([t.field(0) for t in tallies]),
+                    "n": pa.concat_arrays([t.field(1) for t in tallies]),
+                }).group_by("v", use_threads=False).aggregate([("n", "sum")])
+                values, counts = merged["v"].combine_chunks(), merged["n_sum"]
+            counts = counts.to_numpy().astype(np.int64)
+            valid = values.is_valid().to_numpy(zero_copy_only=False)
+            missing = int(counts[~valid].sum())
+            labels = _labels(pd.array(values.filter(valid), dtype=STRING_DTYPE) if _is_text(values.type)
+                             else values.filter(valid).to_pandas())
+            counts = counts[valid]
+        else:
+            tally = ser.value_counts(dropna=False, sort=False)
+            na = tally.index.isna()
+            missing = int(tally.to_numpy()[na].sum())
+            labels, counts = _labels(tally.index[~na]), tally.to_numpy()[~na].astype(np.int64)
+    present = counts > 0
+    labels, counts = labels[present], counts[present]
+    if not dropna and missing:
+        labels = labels.append(pd.Index(pd.array([pd.NA], dtype=labels.dtype)
+                                        if isinstance(labels.dtype, pd.StringDtype) else [None]))
+        counts = np.append(counts, missing)
+    return labels, counts, missing
+
+
+def value_counts(
+    df: pd.DataFrame,
+    column: str = "value",
+    *,
+    top: int | None = None,
+    normalize: bool = False,
+    dropna: bool = True,
+) -> pd.Series:
+    """Events per distinct value of a column, most frequent first.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    column : str, default "value"
+        The column to count: ``value``, ``source``, ``userID``, ``name``, any
+        other column, or ``metadata.<key>`` (a key of the metadata dicts, when
+        the frame has no such column already).
+    top : int, optional
+        Keep only the ``top`` most frequent values.
+    normalize : bool, default False
+        Shares of all counted events instead of counts (computed before
+        ``top`` is applied, so the shares of the top values need not sum to 1).
+    dropna : bool, default True
+        Leave missing values (``<NA>``) out, as :meth:`pandas.Series.value_counts`
+        does; with False they are counted under a missing label.
+
+    Returns
+    -------
+    pandas.Series
+        Named ``count`` (int64) or ``proportion`` (float64), indexed by the
+        values (named after ``column``). ``""`` is a value of its own. Only
+        values that occur are listed: categories without rows (after a filter)
+        are not. Ties keep their order of first appearance (category order for
+        categorical columns).
+
+    Raises
+    ------
+    StatsigError
+        For an unknown column or a bad ``top``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"timestamp": pd.to_datetime([1, 2, 3], unit="s", utc=True),
+    ...                    "value": ["books", "", "books"]})
+    >>> value_counts(df).to_dict()
+    {'books': 2, '': 1}
+    """
+    top = _positive_int(top, "top")
+    labels, counts, missing = _counts(_column(df, column), dropna=dropna)
+    order = np.argsort(-counts, kind="stable")
+    labels, counts = labels[order], counts[order]
+    labels.name = column
+    if normalize:
+        total = counts.sum()
+        result = pd.Series(counts / total if total else counts.astype(float), index=labels, name="proportion")
+    else:
+        result = pd.Series(counts, index=labels, name="count", dtype=np.int64)
+    return result.iloc[:top] if top is not None else result
+
+
+# ---------------------------------------------------------------- time buckets
+
+
+@dataclass(frozen=True)
+class _Freq:
+    text: str
+    offset: pd.DateOffset
+    fixed: bool  # a fixed length of wall-clock time (s, min, h, D), else a calendar period
+    period: str | None  # the Period frequency of a calendar period
+    nominal_ns: int  # length of a bucket, about (used to bound the number of buckets)
+
+
+def _parse_freq(freq: Any) -> _Freq:
+    try:
+        offset = to_offset(freq)
+    except (TypeError, ValueError) as exc:
+        raise StatsigError(f"unknown freq {freq!r}: {exc}") from None
+    text = freq if isinstance(freq, str) else offset.freqstr
+    # pandas 2 counts Day among its Ticks, pandas 3 does not: both are fixed wall-clock lengths here.
+    if isinstance(offset, pd.offsets.Day):
+        return _Freq(text, offset, True, None, offset.n * _DAY_NS)
+    if isinstance(offset, pd.offsets.Tick):
+        if offset.nanos <= 0:
+            raise StatsigError(f"freq must be a positive length of time, not {freq!r}")
+        return _Freq(text, offset, True, None, offset.nanos)
+    period = None
+    if offset.n == 1:
+        if isinstance(offset, pd.offsets.Week) and offset.weekday is not None:
+            period = "W-" + ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[offset.weekday]
+        elif isinstance(offset, (pd.offsets.MonthBegin, pd.offsets.MonthEnd)):
+            period = "M"
+        elif isinstance(offset, pd.offsets.QuarterEnd):
+            period = f"Q-{_MONTHS[offset.startingMonth - 1]}"
+        elif isinstance(offset, pd.offsets.QuarterBegin):
+            period = f"Q-{_MONTHS[(offset.startingMonth - 2) % 12]}"
+        elif isinstance(offset, pd.offsets.YearEnd):
+            period = f"Y-{_MONTHS[offset.month - 1]}"
+        elif isinstance(offset, pd.offsets.YearBegin):
+            period = f"Y-{_MONTHS[(offset.month - 2) % 12]}"
+    if period is None:
+        raise StatsigError(
+            f"freq {freq!r} is not supported: use a length of time ('min', '15min', 'h', 'D', '7D', ...) "
+            "or a calendar period ('W', 'W-MON', 'MS', 'QS', 'YS')"
+        )
+    return _Freq(text, offset, False, period, _DAY_NS)
+
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def _boundaries(lo: int, hi: int, *, freq: _Freq, tz: Any, times: _Times) -> pd.DatetimeIndex:
+    """The first instant of every bucket from the one holding tick ``lo`` to the one holding ``hi``.
+
+    Buckets are laid out on the wall clock of ``tz`` and each label is then
+    placed on the time line: a label that occurs twice (the repeated hour of
+    an autumn night) starts two buckets when buckets are shorter than a day;
+    a label that does not exist (the skipped spring hour) starts at the first
+    instant after the gap, so its bucket is merged into the next when they meet.
+    """
+    span = (hi - lo) * times.ns
+    if span // freq.nominal_ns + 2 > _MAX_BUCKETS:
+        raise StatsigError(
+            f"freq={freq.text!r} makes more than {_MAX_BUCKETS:,} buckets over "
+            f"{pd.Timedelta(span, unit='ns')}; choose a coarser freq or a shorter span"
+        )
+    wall_lo, wall_hi = (pd.Timestamp(t, unit=times.unit, tz="UTC").tz_convert(tz).tz_localize(None) for t in (lo, hi))
+    if freq.fixed:
+        labels = pd.date_range(wall_lo.floor(freq.offset), wall_hi, freq=freq.offset)
+    else:
+        labels = pd.period_range(pd.Period(wall_lo, freq=freq.period), pd.Period(wall_hi, freq=freq.period),
+                                 freq=freq.period).start_time
+    occurrences = [True, False] if freq.fixed and freq.nominal_ns < _DAY_NS else [True]
+    instants = np.unique(np.concatenate([
+        labels.tz_localize(tz, ambiguous=np.full(len(labels), first), nonexistent="shift_forward")
+        .as_unit(times.unit).asi8 for first in occurrences]))
+    return pd.DatetimeIndex(instants.view(f"M8[{times.unit}]"), name="timestamp").tz_localize("UTC").tz_convert(tz)
+
+
+def _regular(bounds: pd.DatetimeIndex, freq: _Freq) -> pd.DatetimeIndex:
+    """``bounds`` with its ``freq`` set when pandas agrees the index is regular in it."""
+    if len(bounds) < 2:
+        return bounds
+    try:
+        return pd.DatetimeIndex(bounds, freq=freq.offset)
+    except ValueError:  # across a DST change, hours or days are not evenly spaced
+        return bounds
+
+
+def _bucket_codes(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Index of the bucket of each tick (``-1`` before the first; past the last: ``len(bounds) - 1``
+    or more, callers mask with their own end)."""
+    if len(bounds) == 1:
+        return np.where(values >= bounds[0], 0, -1)
+    steps = np.diff(bounds)
+    if (steps == steps[0]).all():  # evenly spaced (any UTC grid): arithmetic, not a search
+        return (values - bounds[0]) // steps[0]
+    return np.searchsorted(bounds, values, side="right") - 1
+
+
+def _distinct_per_cell(cells: np.ndarray, users: np.ndarray, n_cells: int, n_users: int) -> np.ndarray:
+    """Number of distinct users in each cell (cells and users as codes >= 0)."""
+    if n_cells == 0 or n_users == 0:
+        return np.zeros(n_cells, dtype=np.int64)
+    pairs = cells.astype(np.int64) * n_users + users
+    if n_cells * n_users <= _MAX_TABLE:
+        seen = np.zeros(n_cells * n_users, dtype=bool)
+        seen[pairs] = True
+        return seen.reshape(n_cells, n_users).sum(axis=1, dtype=np.int64)
+    return np.bincount(pd.unique(pairs) // n_users, minlength=n_cells).astype(np.int64)
+
+
+def _distinct_users(users: pd.Series, rows: np.ndarray | None, cells: np.ndarray, n_cells: int) -> np.ndarray:
+    """Distinct non-missing users of the kept ``rows`` (None: all) in each cell."""
+    data = _arrow(users)
+    in_one_run = rows is None or (len(rows) > 0 and rows[-1] - rows[0] + 1 == len(rows))
+    if data is not None and len(cells) and in_one_run and (cells[1:] >= cells[:-1]).all():
+        # Time-sorted rows (as read) put each bucket's users in one run: count each run's
+        # distinct IDs straight from the Arrow strings, no codes and no pairs needed.
+        part = data if rows is None else data.slice(int(rows[0]), len(rows))
+        starts = np.flatnonzero(np.concatenate(([True], cells[1:] != cells[:-1])))
+        ends = np.append(starts[1:], len(cells))
+        counts = np.zeros(n_cells, dtype=np.int64)
+        counts[cells[starts]] = _parallel(
+            lambda run: pc.count_distinct(part.slice(run[0], run[1] - run[0])).as_py(),
+            list(zip(starts.tolist(), ends.tolist())), work=len(cells))
+        return counts
+    codes, labels = _factorize(users)
+    if rows is not None:
+        codes = codes[rows]
+    known = codes >= 0
+    if not known.all():
+        cells, codes = cells[known], codes[known]
+    return _distinct_per_cell(cells, codes, n_cells, len(labels))
+
+
+def _tally(df, *, freq, by, users, tz, start, end):
+    """Counts per bucket (and group): the index, an (n_buckets, n_groups) array and the group labels."""
+    _require(df, "timestamp", *(["userID"] if users else []))
+    freq = _parse_freq(freq)
+    times = _times(df)
+    tz = _zone(tz, times)
+    v = times.values
+    lo_bound = None if start is None else _ticks(start, tz=tz, times=times, what="start")
+    hi_bound = None if end is None else _ticks(end, tz=tz, times=times, what="end")
+    if lo_bound is not None and hi_bound is not None and hi_bound < lo_bound:
+        raise StatsigError(f"end ({end!r}) is before start ({start!r})")
+    group_codes, group_labels = (None, None) if by is None else _factorize(_column(df, by))
+
+    # Most calls keep every row: then nothing is masked or copied.
+    keep = None
+    if len(v) and v.min() == _NAT:
+        keep = v != _NAT
+    if lo_bound is not None:
+        keep = (v >= lo_bound) if keep is None else keep & (v >= lo_bound)
+    if hi_bound is not None:
+        keep = (v < hi_bound) if keep is None else keep & (v < hi_bound)
+    if group_codes is not None and len(group_codes) and group_codes.min() < 0:
+        keep = (group_codes >= 0) if keep is None else keep & (group_codes >= 0)
+    rows = None if keep is None else np.flatnonzero(keep)
+    if rows is not None:
+        v = v[rows]
+        group_codes = None if group_codes is None else group_codes[rows]
+
+    # The span: from start (or the first event) to just before end (or the last event).
+    lo = lo_bound if lo_bound is not None else (int(v.min()) if len(v) else None)
+    hi = hi_bound - 1 if hi_bound is not None else (int(v.max()) if len(v) else None)
+    if lo is None or hi is None or hi < lo:  # nothing to lay buckets on
+        index = pd.DatetimeIndex([], dtype=pd.DatetimeTZDtype(times.unit, tz), name="timestamp")
+        return index, np.zeros((0, 1 if by is None else 0), dtype=np.int64), (
+            None if by is None else group_labels[:0])
+
+    bounds = _boundaries(lo, hi, freq=freq, tz=tz, times=times)
+    n_buckets = len(bounds)
+    buckets = _bucket_codes(v, bounds.asi8)
+    n_groups = 1 if by is None else len(group_labels)
+    cells = buckets if by is None else buckets * n_groups + group_codes
+    n_cells = n_buckets * n_groups
+    if users:
+        counts = _distinct_users(df["userID"], rows, cells, n_cells)
+    else:
+        counts = np.bincount(cells, minlength=n_cells)
+    counts = counts.reshape(n_buckets, n_groups).astype(np.int64, copy=False)
+    if by is None:
+        return _regular(bounds, freq), counts, None
+    # Groups without a row are not groups; the busiest first (stable: ties in label order).
+    totals = counts.sum(axis=0)
+    order = np.argsort(-totals, kind="stable")
+    order = order[totals[order] > 0]
+    return _regular(bounds, freq), counts[:, order], group_labels[order]
+
+
+def timeline(
+    df: pd.DataFrame,
+    *,
+    freq: Any = "h",
+    by: str | None = None,
+    users: bool = False,
+    tz: Any = None,
+    start: Any = None,
+    end: Any = None,
+) -> pd.Series | pd.DataFrame:
+    """Events (or distinct users) per time bucket, on a regular index with empty buckets as 0.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    freq : str or DateOffset, default "h"
+        Bucket length: a length of wall-clock time (``"min"``, ``"15min"``,
+        ``"h"``, ``"6h"``, ``"D"``) or a calendar period (``"W"`` = weeks
+        Monday to Sunday, ``"W-SAT"`` = Sunday to Saturday, ``"MS"``, ``"QS"``,
+        ``"YS"``). Buckets are labelled by their first instant.
+    by : str, optional
+        A column (``source``, ``name``, ``value``, ``metadata.<key>``, ...):
+        one output column per value present, the busiest first; rows where
+        it is missing are left out.
+    users : bool, default False
+        Count distinct ``userID`` per bucket instead of events (missing IDs
+        are not users).
+    tz : str or tzinfo, optional
+        Time zone whose wall clock the buckets follow (daily counts in an
+        analyst's own day: 23 or 25 hours across a daylight-saving change).
+        Default: the zone of the timestamp column (UTC for frames from
+        :func:`~statsig_pandas.read_events`).
+    start, end : str, datetime or Timestamp, optional
+        Keep events with ``start <= timestamp < end`` and lay the buckets from
+        the one holding ``start`` to the one holding the last instant before
+        ``end`` (empty buckets included). Naive values are read in ``tz``.
+        Default: from the first event to the last.
+
+    Returns
+    -------
+    pandas.Series or pandas.DataFrame
+        int64 counts named ``events`` (or ``users``) on a tz-aware
+        DatetimeIndex named ``timestamp``; a DataFrame with one column per
+        group when ``by`` is given. Events without a timestamp (NaT) are not
+        counted.
+
+    Raises
+    ------
+    StatsigError
+        For an unknown or unsupported ``freq``, an unknown ``tz`` or column,
+        unparseable bounds or ``end`` before ``start``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"timestamp": pd.to_datetime(["2026-03-28 23:30", "2026-03-29 22:30"], utc=True),
+    ...                    "userID": ["1", "2"]})
+    >>> timeline(df, freq="D", tz="Europe/Paris").index.strftime("%d %H:%M %z").tolist()
+    ['29 00:00 +0100', '30 00:00 +0200']
+    """
+    if not isinstance(users, (bool, np.bool_)):
+        raise StatsigError(f"users must be True or False, not {users!r}")
+    index, counts, groups = _tally(df, freq=freq, by=by, users=users, tz=tz, start=start, end=end)
+    if by is None:
+        return pd.Series(counts[:, 0], index=index, name="users" if users else "events")
+    columns = pd.Index(groups, name=by)
+    return pd.DataFrame(counts, index=index, columns=columns)
+
+
+def unique_users(df: pd.DataFrame, *, freq: Any = "D", tz: Any = None) -> pd.Series:
+    """Distinct users per time bucket: daily (DAU), weekly (``freq="W"``: WAU), ...
+
+    The same as ``timeline(df, freq=freq, users=True, tz=tz)``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    freq : str or DateOffset, default "D"
+        Bucket length (see :func:`timeline`).
+    tz : str or tzinfo, optional
+        Time zone of the buckets (see :func:`timeline`).
+
+    Returns
+    -------
+    pandas.Series
+        Distinct non-missing ``userID`` per bucket, named ``users``, empty
+        buckets 0, on a tz-aware DatetimeIndex.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"timestamp": pd.to_datetime(["2026-03-02 10:00", "2026-03-02 11:00",
+    ...                                                 "2026-03-04 09:00"], utc=True),
+    ...                    "userID": ["7", "7", "8"]})
+    >>> unique_users(df).tolist()
+    [1, 0, 1]
+    """
+    return timeline(df, freq=freq, users=True, tz=tz)
+
+
+# ---------------------------------------------------------------- filters
+
+
+def between(df: pd.DataFrame, *, start: Any = None, end: Any = None, tz: Any = None) -> pd.DataFrame:
+    """The events with ``start <= timestamp < end``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    start, end : str, datetime or Timestamp, optional
+        Bounds; either may be omitted. ``end`` is exclusive, so
+        ``between(df, start="2026-03-01", end="2026-03-02")`` is one day.
+    tz : str or tzinfo, optional
+        Zone to read naive bounds in; default the timestamp column's (UTC).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows, same columns, dtypes and index labels. Events
+        without a timestamp never match a bound.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"timestamp": pd.to_datetime(["2026-03-01 10:00", "2026-03-02 10:00"], utc=True)})
+    >>> len(between(df, start="2026-03-02"))
+    1
+    """
+    _require(df, "timestamp")
+    times = _times(df)
+    tz = _zone(tz, times)
+    v = times.values
+    keep = np.ones(len(df), dtype=bool)
+    if start is not None:
+        keep &= v >= _ticks(start, tz=tz, times=times, what="start")
+    if end is not None:
+        keep &= (v < _ticks(end, tz=tz, times=times, what="end")) & (v != _NAT)  # NaT is the smallest int64
+    return df[keep]
+
+
+def _wanted(values: Any, what: str) -> list:
+    if isinstance(values, str):
+        return [values]
+    try:
+        values = list(values)
+    except TypeError:
+        values = [values]
+    wrong = [v for v in values if not isinstance(v, str)]
+    if wrong:
+        raise StatsigError(
+            f"{what} takes strings (Statsig sends every {what} as text; user IDs such as '0042' stay "
+            f"strings), not {wrong[0]!r}"
+        )
+    return values
+
+
+def where(
+    df: pd.DataFrame,
+    *,
+    value: Any = None,
+    source: Any = None,
+    user: Any = None,
+    name: Any = None,
+) -> pd.DataFrame:
+    """The events matching every criterion given (a string or a list of strings each).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    value, source, user, name : str or list of str, optional
+        Keep events whose ``value``, ``source``, ``userID``, ``name`` is one of
+        these. ``""`` matches empty values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows, same columns, dtypes and index labels (categories
+        are kept even when no row has them).
+
+    Raises
+    ------
+    StatsigError
+        If a criterion holds something other than strings.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"source": ["js-client", "py-server"], "value": ["", "books"]})
+    >>> where(df, source=["js-client"], value="").index.tolist()
+    [0]
+    """
+    criteria = {"value": value, "source": source, "userID": user, "name": name}
+    criteria = {column: wanted for column, wanted in criteria.items() if wanted is not None}
+    _require(df, *criteria)
+    keep = np.ones(len(df), dtype=bool)
+    for column, wanted in criteria.items():
+        keep &= df[column].isin(_wanted(wanted, "user" if column == "userID" else column)).to_numpy(dtype=bool)
+    return df[keep]
+
+
+def numeric_value(df: pd.DataFrame) -> pd.Series:
+    """``value`` as floats, for events that log amounts: ``""`` and non-numbers become NaN.
+
+    Examples
+    --------
+    >>> numeric_value(pd.DataFrame({"value": ["19.99", "", "books", "3"]})).tolist()
+    [19.99, nan, nan, 3.0]
+    """
+    _require(df, "value")
+    numbers = pd.to_numeric(df["value"], errors="coerce")
+    return pd.Series(np.asarray(numbers.to_numpy(dtype=np.float64, na_value=np.nan)), index=df.index, name="value")
+
+
+# ---------------------------------------------------------------- tables
+
+
+def activity(df: pd.DataFrame, *, tz: Any = None) -> pd.DataFrame:
+    """Events by day of week (rows, Monday first) and hour of day (columns 0-23), in ``tz``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    tz : str or tzinfo, optional
+        Time zone of the wall clock; default the timestamp column's (UTC).
+
+    Returns
+    -------
+    pandas.DataFrame
+        7 x 24 int64 counts, index ``weekday`` (``Mon`` ... ``Sun``), columns
+        ``hour``. Events without a timestamp are not counted.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"timestamp": pd.to_datetime(["2026-03-02 10:15"], utc=True)})  # a Monday
+    >>> int(activity(df, tz="Europe/Paris").loc["Mon", 11])
+    1
+    """
+    _require(df, "timestamp")
+    times = _times(df)
+    tz = _zone(tz, times)
+    v = times.values
+    v = v[v != _NAT]
+    local = pd.DatetimeIndex(v.view(f"M8[{times.unit}]")).tz_localize("UTC").tz_convert(tz)
+    cells = np.bincount(np.asarray(local.day_of_week) * 24 + np.asarray(local.hour), minlength=7 * 24)
+    return pd.DataFrame(
+        cells.reshape(7, 24).astype(np.int64),
+        index=pd.Index(list(WEEKDAYS), name="weekday"),
+        columns=pd.Index(range(24), name="hour"),
+    )
+
+
+def summary(df: pd.DataFrame, *, top: int = 5) -> pd.DataFrame:
+    """One small table to head a report: volume, users, time span, sources, names, top values.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    top : int, default 5
+        How many of the most frequent values to list.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column ``summary`` (object), indexed by (``section``, ``item``):
+        ``events/total``, ``events/users`` (distinct), ``events/first`` and
+        ``events/last`` (timestamps), ``events/without timestamp`` (only when
+        there are some), then one row per event ``name``, per ``source`` and
+        per top ``value`` with its event count. Items are shown as in plots
+        (``""`` as ``(empty)``).
+
+    Examples
+    --------
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> summary(synthetic_frame(100, seed=3, end_ms=1_774_000_000_000)).loc[("events", "total"), "summary"]
+    100
+    """
+    _require(df, *REQUIRED_COLUMNS)
+    top = _positive_int(top, "top", allow_none=False)
+    times = _times(df)
+    v = times.values
+    timed = v[v != _NAT]
+
+    def instant(reduce):
+        return pd.Timestamp(reduce(timed), unit=times.unit, tz="UTC").tz_convert(times.tz) if len(timed) else pd.NaT
+
+    rows: list[tuple[tuple[str, str], Any]] = [
+        (("events", "total"), len(df)),
+        (("events", "users"), len(value_counts(df, "userID"))),
+        (("events", "first"), instant(np.min)),
+        (("events", "last"), instant(np.max)),
+    ]
+    if len(timed) < len(v):
+        rows.append((("events", "without timestamp"), len(v) - len(timed)))
+    for section, counts in (("name", value_counts(df, "name")), ("source", value_counts(df, "source")),
+                            ("value", value_counts(df, "value", top=top))):
+        rows.extend(((section, display_label(label)), int(count)) for label, count in counts.items())
+    index = pd.MultiIndex.from_tuples([key for key, _ in rows], names=["section", "item"])
+    values = np.empty(len(rows), dtype=object)
+    values[:] = [value for _, value in rows]
+    return pd.DataFrame({"summary": values}, index=index)
