@@ -17,7 +17,9 @@ serves; undocumented points follow ``API.md``):
 - ``query=event_name:"<name>"`` selects one event name: the value in double
   quotes, ``"`` and ``\\`` escaped by a backslash (no other escape); a bare
   name without spaces, quotes or backslashes is accepted too. No ``query``
-  (or an empty one) lists every event.
+  (or an empty one) lists every event; a name without events is an empty
+  list, not a 404. ``columns`` is accepted and ignored (``fields`` is
+  always sent).
 - ``start_ts`` inclusive, ``end_ts`` exclusive, epoch milliseconds; ``end_ts``
   defaults to now and ``start_ts`` to an hour before ``end_ts`` (a defaulted
   window is fixed when the walk starts: its cursors carry it).
