@@ -48,15 +48,24 @@ class Page:
     fingerprint: bytes
 
 
-def _number(value: Any) -> int | None:
-    """Pagination numbers may arrive as JSON floats (``100.0``) or strings."""
-    if isinstance(value, bool) or value is None:
+#: A pagination number that was sent but means nothing (negative, fractional, not a number).
+INVALID = "invalid"
+
+
+def _number(value: Any) -> int | str | None:
+    """A pagination number: they may arrive as JSON floats (``100.0``) or strings.
+
+    None when absent, :data:`INVALID` when present but not a whole number >= 0.
+    """
+    if value is None:
         return None
+    if isinstance(value, bool):
+        return INVALID
     try:
         number = float(value)
     except (TypeError, ValueError):
-        return None
-    return int(number) if math.isfinite(number) and number >= 0 else None
+        return INVALID
+    return int(number) if math.isfinite(number) and number >= 0 and number.is_integer() else INVALID
 
 
 def envelope_data(body: Any, request: PageRequest, status: int = 200) -> tuple[list, dict]:
@@ -125,10 +134,14 @@ class PageNumberWalk(Walk):
     Duplicates that re-reading and shifting produce are dropped later.
     """
 
-    def __init__(self, path: str, *, limit: int, max_rounds: int = 3):
+    def __init__(self, path: str, *, limit: int, max_rounds: int = 3, lookahead: int = 16):
         self.path = path
         self.limit = limit
         self.max_rounds = max_rounds
+        # Pages planned beyond the furthest one read: enough to keep every connection
+        # busy, few enough that a server announcing millions of pages costs nothing up front.
+        self.lookahead = lookahead
+        self.invalid_total: Any = None
         self.per_page: int | None = None
         self.total_items = None
         self.sent: set[tuple] = set()
@@ -157,13 +170,16 @@ class PageNumberWalk(Walk):
             number > 1 and data and previous is not None and previous.fingerprint == page.fingerprint
         ):
             # A server that ignores `page` would otherwise be walked forever.
-            self.ignored_page = (number, answered if answered is not None else number - 1)
+            self.ignored_page = (number, pagination.get("pageNumber") if answered is not None else number - 1)
             self._stop_at(number)
             return False
         self.pages.setdefault(number, page)
         if number == 1 and self.per_page is None:
-            self.per_page = _number(pagination.get("itemsPerPage")) or data or self.limit
+            per_page = _number(pagination.get("itemsPerPage"))
+            self.per_page = per_page if isinstance(per_page, int) and per_page > 0 else (data or self.limit)
         total = _number(pagination.get("totalItems"))
+        if total is INVALID:
+            self.invalid_total, total = pagination.get("totalItems"), None
         if total is not None:
             self.total_items = total if self.total_items is None else max(self.total_items, total)
             self.reads.append((number, total, data))
@@ -219,7 +235,8 @@ class PageNumberWalk(Walk):
         if not self.pages:
             return []
         if self.round == 0:
-            fresh = [self._request(p) for p in range(2, self._last_page_wanted() + 1) if (p, 0) not in self.sent]
+            upto = min(self._last_page_wanted(), max(self.pages) + self.lookahead)
+            fresh = [self._request(p) for p in range(2, upto + 1) if (p, 0) not in self.sent]
             if fresh or in_flight:
                 return fresh
         elif in_flight:
@@ -231,6 +248,7 @@ class PageNumberWalk(Walk):
         self.round += 1
         size = self.per_page
         wanted = sorted({p for start, stop in gaps for p in range(start // size + 1, (stop - 1) // size + 2)})
+        wanted = wanted[:max(self.lookahead, len(self.pages))]  # a lying total must not cost millions of requests
         return [self._request(p, self.round) for p in wanted]
 
     def finish(self) -> list[str]:
@@ -241,6 +259,9 @@ class PageNumberWalk(Walk):
                 f"the server ignored the page parameter (asked for page {asked}, got page {answered} again); "
                 f"stopped after {len(self.pages)} page(s) instead of walking forever"
             )
+        if self.invalid_total is not None:
+            messages.append(f"the server sent an invalid totalItems ({self.invalid_total!r}); "
+                            "read until it said there was no more")
         if self.uncovered:
             messages.append(
                 f"the window moved faster than it could be read: {self.uncovered} event(s) may be missing "

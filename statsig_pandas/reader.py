@@ -31,10 +31,9 @@ def event_path(name: str) -> str:
     """The path of one event's endpoint; the name is always exactly one segment."""
     if not isinstance(name, str) or not name:
         raise StatsigError(f"an event name must be a non-empty string, not {name!r}")
-    segment = quote(name, safe="")
-    if segment in (".", ".."):  # dot segments would be resolved away by URL normalisation
-        segment = segment.replace(".", "%2E")
-    return f"/console/v1/events/{segment}"
+    if name in (".", ".."):  # dot segments: every server resolves them away, even as %2E
+        raise StatsigError(f"the event name {name!r} cannot be sent in a URL path")
+    return f"/console/v1/events/{quote(name, safe='')}"
 
 
 def _names(names: str | Iterable[str]) -> list[str]:
@@ -239,7 +238,7 @@ def _read_window(names: list[str], transport: Transport, *, page_size: int, max_
     pages, stats = [], []
     with transport:
         for name in names:
-            walk = PageNumberWalk(event_path(name), limit=page_size)
+            walk = PageNumberWalk(event_path(name), limit=page_size, lookahead=4 * max_concurrency)
             paginator = Paginator(
                 transport, walk, max_concurrency=max_concurrency, progress=progress, desc=name,
                 convert=lambda data, req: page_columns(data, page=req.page, errors=errors),

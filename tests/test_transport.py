@@ -268,7 +268,7 @@ def test_header_injection_in_key_is_refused(emulator):
 
 # -- event names -------------------------------------------------------------
 
-NASTY = ["checkout/v2", "what?x=1", "a#b", "with space", "..", ".", "%2F", "ünïcödé", "../gates", "a+b&c=d"]
+NASTY = ["checkout/v2", "what?x=1", "a#b", "with space", "%2F", "%2E%2E", "ünïcödé", "../gates", "a+b&c=d", "..."]
 
 
 @pytest.mark.parametrize("name", NASTY)
@@ -277,6 +277,20 @@ def test_every_name_is_exactly_one_path_segment(name):
     assert path.startswith("/console/v1/events/")
     segment = path[len("/console/v1/events/"):]
     assert "/" not in segment and "?" not in segment and "#" not in segment and segment not in (".", "..")
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+def test_dot_names_no_url_can_carry_are_refused_before_any_request(emulator, name):
+    with pytest.raises(StatsigError, match="cannot be sent in a URL path"):
+        read_events(name, base_url=emulator.url, api_key=emulator.api_key)
+    assert emulator.requests == []
+
+
+def test_emulator_resolves_dot_segments_like_a_real_server(emulator):
+    headers = {"STATSIG-API-KEY": emulator.api_key}
+    for path in ("/console/v1/events/../events/purchase", "/console/v1/events/%2E%2E/events/purchase"):
+        answer = requests.get(emulator.url + path, headers=headers, timeout=10)
+        assert answer.status_code == 200 and answer.json()["data"][0]["name"] == "purchase"
 
 
 def test_nasty_names_reach_their_own_event_over_http():

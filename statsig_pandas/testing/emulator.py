@@ -291,7 +291,7 @@ class StatsigEmulator:
                 "message": "This endpoint only accepts an active CONSOLE key, but an invalid key was sent. "
                            f"Key: {sent}",
             })
-        raw_path = parts.path
+        raw_path = _resolve_dot_segments(parts.path)
         if raw_path == LOGS_PATH:
             return self._serve_logs(handler, query, record)
         if raw_path != EVENTS_PREFIX and not raw_path.startswith(EVENTS_PREFIX + "/"):
@@ -386,6 +386,20 @@ class StatsigEmulator:
             handler.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def _resolve_dot_segments(path: str) -> str:
+    """Resolve ``.`` and ``..`` segments (also as ``%2E``), as every real server does (RFC 3986 5.2.4)."""
+    out: list[str] = []
+    for segment in path.split("/")[1:]:
+        plain = unquote(segment)
+        if plain == "..":
+            if out:
+                out.pop()
+        elif plain != ".":
+            out.append(segment)
+    trailing = "/" if path.endswith(("/.", "/..", "/%2E", "/%2e", "/%2E%2E", "/%2e%2e")) else ""
+    return "/" + "/".join(out) + trailing
 
 
 def _ts(event: dict) -> int:
