@@ -25,6 +25,7 @@ import base64
 import datetime as _dt
 import functools
 import html
+import importlib.util
 import os
 import re
 import tempfile
@@ -214,8 +215,11 @@ def render_report(
     if not path.parent.is_dir():
         raise StatsigError(f"cannot write {str(path)!r}: directory {str(path.parent)!r} does not exist")
     source = Path(notebook) if notebook is not None else TEMPLATE_NOTEBOOK
-    with source.open(encoding="utf-8") as fh:
-        nb = nbformat.read(fh, as_version=4)
+    try:
+        with source.open(encoding="utf-8") as fh:
+            nb = nbformat.read(fh, as_version=4)
+    except (OSError, ValueError) as exc:  # missing file, or not a notebook (nbformat raises ValueError kinds)
+        raise StatsigError(f"cannot read the report notebook {str(source)!r}: {exc}") from None
     inject_parameters(nb, {"names": names, "demo": bool(demo), **params})
 
     # The kernel needs its inline backend, and a demo run needs no key at all (so none can leak).
@@ -238,12 +242,7 @@ def render_report(
 
 
 def _require_report_deps() -> None:
-    missing = []
-    for module in _REPORT_DEPS:
-        try:
-            __import__(module)
-        except ImportError:
-            missing.append(module)
+    missing = [module for module in _REPORT_DEPS if importlib.util.find_spec(module) is None]
     if missing:
         raise StatsigError(f"rendering reports needs {', '.join(missing)}: "
                            "pip install 'statsig-pandas[report]'")

@@ -201,6 +201,14 @@ def test_missing_directory_is_a_clear_error(tmp_path):
         render_report("add_to_cart", tmp_path / "nope" / "r.html", demo=True)
 
 
+def test_a_template_that_is_not_a_notebook_is_a_clear_error(tmp_path):
+    (tmp_path / "t.ipynb").write_text("not json")
+    with pytest.raises(StatsigError, match="cannot read the report notebook"):
+        render_report("x", tmp_path / "r.html", notebook=tmp_path / "t.ipynb", demo=True)
+    with pytest.raises(StatsigError, match="cannot read the report notebook"):
+        render_report("x", tmp_path / "r.html", notebook=tmp_path / "missing.ipynb", demo=True)
+
+
 def test_bad_event_names_are_refused(tmp_path):
     with pytest.raises(StatsigError, match="no event names"):
         render_report([], tmp_path / "r.html", demo=True)
