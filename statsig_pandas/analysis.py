@@ -813,14 +813,40 @@ def where(
 def numeric_value(df: pd.DataFrame) -> pd.Series:
     """``value`` as floats, for events that log amounts: ``""`` and non-numbers become NaN.
 
+    A number is written in decimal: ``"19.99"``, ``"-3"``, ``".5"``, ``"1e3"``,
+    with optional surrounding spaces. Anything else (``""``, ``"books"``,
+    ``"1,000"``, ``"inf"``, ``"0x10"``) is NaN.
+
+    Returns
+    -------
+    pandas.Series
+        float64, named ``value``, with the frame's index.
+
     Examples
     --------
-    >>> numeric_value(pd.DataFrame({"value": ["19.99", "", "books", "3"]})).tolist()
+    >>> numeric_value(pd.DataFrame({"value": ["19.99", "", "books", " 3 "]})).tolist()
     [19.99, nan, nan, 3.0]
     """
     _require(df, "value")
-    numbers = pd.to_numeric(df["value"], errors="coerce")
-    return pd.Series(np.asarray(numbers.to_numpy(dtype=np.float64, na_value=np.nan)), index=df.index, name="value")
+    ser = df["value"]
+    data = _arrow(ser)
+    if data is None:
+        try:
+            data = pa.chunked_array([pa.array(np.asarray(ser, dtype=object), type=pa.large_string(), from_pandas=True)])
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # not text: let pandas judge each value
+            numbers = pd.to_numeric(ser, errors="coerce")
+            return pd.Series(np.asarray(numbers, dtype=np.float64), index=df.index, name="value")
+    # Parse each distinct text once (values repeat a lot), with Arrow's vectorised regex and cast.
+    encoded = data.dictionary_encode()
+    dictionary = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], data.type)
+    is_number = pc.match_substring_regex(dictionary, _NUMBER)
+    parsed = pc.if_else(is_number, pc.utf8_trim_whitespace(dictionary), pa.scalar(None, dictionary.type))
+    floats = np.append(pc.cast(parsed, pa.float64()).to_numpy(zero_copy_only=False), np.nan)
+    codes = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32()).fill_null(-1).to_numpy()
+    return pd.Series(floats[codes], index=df.index, name="value")  # code -1 (missing) takes the NaN at the end
+
+
+_NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 
 
 # ---------------------------------------------------------------- tables
@@ -853,8 +879,11 @@ def activity(df: pd.DataFrame, *, tz: Any = None) -> pd.DataFrame:
     tz = _zone(tz, times)
     v = times.values
     v = v[v != _NAT]
-    local = pd.DatetimeIndex(v.view(f"M8[{times.unit}]")).tz_localize("UTC").tz_convert(tz)
-    cells = np.bincount(np.asarray(local.day_of_week) * 24 + np.asarray(local.hour), minlength=7 * 24)
+    # Wall-clock ticks, then plain arithmetic (pandas' per-field accessors are much slower).
+    local = pd.DatetimeIndex(v.view(f"M8[{times.unit}]")).tz_localize("UTC").tz_convert(tz).tz_localize(None)
+    hours = local.as_unit(times.unit).asi8 // (3600 * 10**9 // times.ns)
+    weekday = (hours // 24 + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    cells = np.bincount(weekday * 24 + hours % 24, minlength=7 * 24)
     return pd.DataFrame(
         cells.reshape(7, 24).astype(np.int64),
         index=pd.Index(list(WEEKDAYS), name="weekday"),

@@ -414,10 +414,17 @@ def test_where_refuses_numbers_for_ids(events):
 
 
 def test_numeric_value(make_events):
-    df = make_events([("2026-03-01", "purchase", "s", v, "1") for v in ["19.99", "", "books", "3", "-2.5e1"]])
+    texts = ["19.99", "", "books", "3", "-2.5e1", " 4 ", ".5", "1,000", "inf", "0x10", "19.99"]
+    df = make_events([("2026-03-01", "purchase", "s", v, "1") for v in texts])
     result = analysis.numeric_value(df)
     assert result.dtype == np.float64 and result.name == "value" and result.index.equals(df.index)
-    np.testing.assert_array_equal(result.to_numpy(), [19.99, np.nan, np.nan, 3.0, -25.0])
+    expected = [19.99, np.nan, np.nan, 3.0, -25.0, 4.0, 0.5, np.nan, np.nan, np.nan, 19.99]
+    np.testing.assert_array_equal(result.to_numpy(), expected)
+    # The same from plain Python strings with a missing value, and from an empty frame.
+    plain = pd.DataFrame({"value": pd.Series(texts + [None], dtype=object, index=range(10, 22))})
+    np.testing.assert_array_equal(analysis.numeric_value(plain).to_numpy(), expected + [np.nan])
+    assert analysis.numeric_value(plain).index.equals(plain.index)
+    assert analysis.numeric_value(empty_frame()).empty
 
 
 # ---------------------------------------------------------------- tables
