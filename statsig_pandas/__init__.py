@@ -10,6 +10,7 @@ import pandas as pd
 
 from ._version import __version__
 from .accessor import StatsigAccessor
+from .browser import EventBrowser, browse
 from .errors import (
     AuthenticationError,
     NotFoundError,
@@ -21,6 +22,7 @@ from .errors import (
     StatsigWarning,
 )
 from .frame import SCHEMA
+from .parquet import read_parquet, to_parquet
 from .reader import read_events
 from .report import render_report
 from .retry import RetryPolicy
@@ -28,8 +30,12 @@ from .retry import RetryPolicy
 __all__ = [
     "__version__",
     "read_events",
+    "to_parquet",
+    "read_parquet",
     "render_report",
     "StatsigAccessor",
+    "EventBrowser",
+    "browse",
     "RetryPolicy",
     "SCHEMA",
     "StatsigError",

@@ -72,6 +72,9 @@ def event_filter(name: str) -> str:
 
 def _epoch_ms(value: Any, what: str) -> int:
     """Epoch milliseconds from a string, datetime or Timestamp (naive means UTC)."""
+    if isinstance(value, (int, float)):  # seconds? milliseconds? nanoseconds? too easy to get wrong
+        raise StatsigError(f"{what} must be a date, datetime or Timestamp, not the number {value!r} "
+                           "(for epoch milliseconds use pd.Timestamp(ms, unit='ms', tz='UTC'))")
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
