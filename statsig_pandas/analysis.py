@@ -179,8 +179,6 @@ def _times(df: pd.DataFrame) -> _Times:
         unit, tz = dtype.unit, dtype.tz
     else:  # naive: read as UTC, the zone Statsig's epoch timestamps are in
         unit, tz = np.datetime_data(dtype)[0], _dt.timezone.utc
-    if unit not in _NS_PER_UNIT:
-        ser, unit = ser.astype(f"M8[ns, {tz}]" if isinstance(dtype, pd.DatetimeTZDtype) else "M8[ns]"), "ns"
     # to_numpy with a datetime64 dtype is a zero-copy view of the UTC instants.
     return _Times(ser.to_numpy(dtype=f"M8[{unit}]").view("i8"), unit, tz)
 
@@ -208,7 +206,7 @@ def _zone(tz: Any, times: _Times) -> Any:
         return times.tz
     try:
         return pd.Timestamp(0, tz=tz).tz
-    except Exception as exc:  # pandas raises several types for an unknown zone
+    except (KeyError, TypeError, ValueError) as exc:  # zoneinfo and pytz raise KeyErrors
         raise StatsigError(f"unknown time zone {tz!r}: {exc}") from None
 
 
@@ -224,7 +222,7 @@ def _ticks(when: Any, *, tz: Any, times: _Times, what: str) -> int:
         raise StatsigError(f"{what} must be a date or time, not {when!r}")
     try:
         ts = ts.tz_localize(tz) if ts.tz is None else ts.tz_convert(tz)
-    except Exception as exc:  # an ambiguous or non-existent local time
+    except Exception as exc:  # noqa: BLE001 - ambiguous/non-existent: pytz (pandas 2) and pandas 3 differ
         raise StatsigError(f"{what}={when!r} is not a single instant in {tz} ({exc}); give a UTC offset") from None
     try:
         ns = ts.as_unit("ns").value
@@ -284,7 +282,8 @@ def _factorize(ser: pd.Series) -> tuple[np.ndarray, pd.Index]:
         indices = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32())
         codes = (indices.fill_null(-1) if indices.null_count else indices).to_numpy()
         dictionary = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], data.type)
-        return codes, _labels(pd.array(dictionary, dtype=STRING_DTYPE) if _is_text(dictionary.type) else dictionary.to_pandas())
+        return codes, _labels(pd.array(dictionary, dtype=STRING_DTYPE) if _is_text(dictionary.type)
+                              else dictionary.to_pandas())
     codes, uniques = pd.factorize(ser, use_na_sentinel=True)
     return codes, _labels(uniques)
 
@@ -320,8 +319,9 @@ def _positive_int(value: Any, what: str, *, allow_none: bool = True) -> int | No
 # ---------------------------------------------------------------- value counts
 
 
-def _counts(ser: pd.Series, *, dropna: bool) -> tuple[pd.Index, np.ndarray, int]:
-    """(labels, counts) of the values present, in first-seen (or category) order, and the NA count."""
+def _counts(ser: pd.Series, *, dropna: bool) -> tuple[pd.Index, np.ndarray]:
+    """Labels and counts of the values present, in first-seen (or category) order; missing values
+    last under a missing label unless ``dropna``."""
     if isinstance(ser.dtype, pd.CategoricalDtype):
         # bincount over the codes: no hashing; shifted by one so that -1 (NA) is counted too.
         tally = np.bincount(ser.cat.codes.to_numpy().astype(np.intp) + 1, minlength=len(ser.cat.categories) + 1)
@@ -355,7 +355,7 @@ def _counts(ser: pd.Series, *, dropna: bool) -> tuple[pd.Index, np.ndarray, int]
         labels = labels.append(pd.Index(pd.array([pd.NA], dtype=labels.dtype)
                                         if isinstance(labels.dtype, pd.StringDtype) else [None]))
         counts = np.append(counts, missing)
-    return labels, counts, missing
+    return labels, counts
 
 
 def value_counts(
@@ -407,7 +407,7 @@ def value_counts(
     {'books': 2, '': 1}
     """
     top = _positive_int(top, "top")
-    labels, counts, missing = _counts(_column(df, column), dropna=dropna)
+    labels, counts = _counts(_column(df, column), dropna=dropna)
     order = np.argsort(-counts, kind="stable")
     labels, counts = labels[order], counts[order]
     labels.name = column
@@ -603,7 +603,7 @@ def _tally(df, *, freq, by, users, tz, start, end):
     counts = counts.reshape(n_buckets, n_groups).astype(np.int64, copy=False)
     if by is None:
         return _regular(bounds, freq), counts, None
-    # Groups without a row are not groups; the busiest first (stable: ties in label order).
+    # Groups without a row are not groups; the busiest first (ties in first-seen or category order).
     totals = counts.sum(axis=0)
     order = np.argsort(-totals, kind="stable")
     order = order[totals[order] > 0]

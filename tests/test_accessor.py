@@ -74,7 +74,8 @@ def test_methods_delegate_to_the_functions(events):
 
 def test_filters_chain(events):
     result = events.statsig.where(source="js-client").statsig.between("2026-03-28", "2026-03-31").statsig.timeline("D")
-    mask = (events["source"] == "js-client") & (events["timestamp"] >= "2026-03-28") & (events["timestamp"] < "2026-03-31")
+    ts = events["timestamp"]
+    mask = (events["source"] == "js-client") & (ts >= "2026-03-28") & (ts < "2026-03-31")
     expected = events[mask].groupby(events[mask]["timestamp"].dt.floor("D")).size()
     assert result.tolist() == expected.tolist() and result.index.equals(expected.index)
 

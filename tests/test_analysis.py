@@ -324,7 +324,8 @@ def test_daily_active_users_match_pandas(events):
 def test_unique_users_in_a_local_zone_across_dst(dst_events):
     result = analysis.unique_users(dst_events, tz=PARIS)
     local_day = dst_events["timestamp"].dt.tz_convert(PARIS).dt.normalize()
-    assert result.tolist() == dst_events.groupby(local_day)["userID"].nunique().reindex(result.index, fill_value=0).tolist()
+    expected = dst_events.groupby(local_day)["userID"].nunique().reindex(result.index, fill_value=0)
+    assert result.tolist() == expected.tolist()
 
 
 def test_unique_users_of_unsorted_filtered_and_parallel_frames(events, monkeypatch):

@@ -37,7 +37,7 @@ def line_data(ax) -> dict[str, np.ndarray]:
 def test_timeline_plot_draws_the_timeline(events):
     ax = events.statsig.plot_timeline("D", tz=PARIS)
     expected = analysis.timeline(events, freq="D", tz=PARIS)
-    [(label, y)] = line_data(ax).items()
+    [y] = line_data(ax).values()
     np.testing.assert_array_equal(y, expected.to_numpy())
     x = mdates.num2date(ax.get_lines()[0].get_xdata(orig=False))
     assert [pd.Timestamp(t) for t in x] == list(expected.index.tz_convert("UTC"))
