@@ -29,9 +29,10 @@ import importlib.util
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -289,7 +290,7 @@ def _assigned_names(source: str) -> set[str]:
     return names
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _kernel_manager_class():
     """A kernel manager for this very Python.
 
@@ -348,18 +349,18 @@ def execute_notebook(nb, *, env: dict | None = None, cwd: str | os.PathLike | No
     from tqdm.auto import tqdm
     from traitlets.config import Config
 
-    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    # Cells are numbered as in the template file, which has no injected cell.
-    numbered = [i for i in code if "injected-parameters" not in nb.cells[i].metadata.get("tags", [])]
+    # Cells are numbered (and counted by the bar) as in the template file, which has no injected cell.
+    numbered = [i for i, c in enumerate(nb.cells)
+                if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
     current = {"index": None}
-    bar = tqdm(total=len(code), desc="report", unit=" cells", disable=None if progress is None else not progress)
+    bar = tqdm(total=len(numbered), desc="report", unit=" cells", disable=None if progress is None else not progress)
 
     def on_start(cell, cell_index):
         current["index"] = cell_index
         bar.set_postfix_str(_section(nb, cell_index)[:40], refresh=True)
 
     def on_executed(cell, cell_index, execute_reply):
-        bar.update(1)
+        bar.update(1 if cell_index in numbered else 0)
 
     cwd = str(cwd or os.getcwd())
     sockets = tempfile.TemporaryDirectory(prefix="statsig-kernel-")

@@ -49,7 +49,7 @@ def test_template_has_one_parameters_cell_and_no_key():
 @pytest.mark.slow
 def test_the_report_template_ships_in_the_wheel_and_renders_from_it(tmp_path):
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"),
-                           str(ROOT)], capture_output=True, text=True, timeout=300)
+                           str(ROOT)], check=False, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     wheel = next((tmp_path / "dist").glob("statsig_pandas-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
@@ -58,9 +58,9 @@ def test_the_report_template_ships_in_the_wheel_and_renders_from_it(tmp_path):
     # Render from the unpacked wheel, not from this checkout.
     script = ("import statsig_pandas.report as r, sys; print(r.__file__);"
               "r.render_report('purchase', sys.argv[1], demo=True, progress=False)")
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "r.html")], capture_output=True, text=True,
-                          timeout=300, env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-                          cwd=tmp_path)
+    env = {"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "r.html")], check=False,
+                          capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(str(tmp_path / "site"))
     assert "Statsig events: purchase" in (tmp_path / "r.html").read_text()
