@@ -21,6 +21,8 @@ from . import analysis, plotting
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from .browser import EventBrowser
+
 __all__ = ["StatsigAccessor"]
 
 
@@ -171,3 +173,18 @@ class StatsigAccessor:
         >>> df.statsig.plot_activity_heatmap(tz="Europe/Paris")  # doctest: +SKIP
         """
         return plotting.plot_activity_heatmap(self._obj, tz=tz, ax=ax, title=title)
+
+    # ------------------------------------------------------------ browser
+
+    def browse(self, *, debounce: float = 0.2, page_size: int = 20) -> EventBrowser:
+        """Explore the frame in a notebook: filters, charts, a paged table, CSV export.
+
+        See :class:`statsig_pandas.browser.EventBrowser`.
+
+        Examples
+        --------
+        >>> df.statsig.browse()  # doctest: +SKIP
+        """
+        from .browser import EventBrowser
+
+        return EventBrowser(self._obj, debounce=debounce, page_size=page_size)

@@ -1,0 +1,409 @@
+"""The event browser, kernel side: drive the controls from Python, check what each view shows."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pandas as pd
+import pytest
+
+from statsig_pandas.browser import EventBrowser, browse
+from statsig_pandas.errors import StatsigConnectionError, StatsigError
+from statsig_pandas.frame import build_frame, page_columns
+from statsig_pandas.testing import StatsigEmulator, synthetic_events
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _frame(n: int, *, seed: int = 3, **kwargs) -> pd.DataFrame:
+    frame, _ = build_frame([page_columns(synthetic_events(n, seed=seed, **kwargs), page=1)])
+    return frame
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    return _frame(2000)
+
+
+@pytest.fixture
+def browser(events) -> EventBrowser:
+    return EventBrowser(events, debounce=0)
+
+
+def _newest_first(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values("timestamp", ascending=False, kind="stable")
+
+
+# -- filters -> .filtered and the summary -------------------------------------------------------
+def test_unfiltered_browser_summarises_every_event(browser, events):
+    users = events["userID"].nunique()
+    assert browser.summary.startswith(f"{len(events):,} events · {users:,} users · ")
+    assert "UTC" in browser.summary and "of " not in browser.summary
+    assert f"<b>{browser.summary}</b>" == browser.views.summary.value.replace("&gt;", ">")
+    pd.testing.assert_frame_equal(browser.filtered, events)
+    assert browser.matches == len(events)
+    assert repr(browser) == f"<EventBrowser {len(events):,} of {len(events):,} events>"
+
+
+def test_event_name_filter(browser, events):
+    browser.controls.name.value = "purchase"
+    expected = events[events["name"] == "purchase"]
+    pd.testing.assert_frame_equal(browser.filtered, expected)
+    users = expected["userID"].nunique()
+    assert browser.summary.startswith(f"{len(expected):,} events · {users:,} users · ")
+    assert browser.summary.endswith(f"of {len(events):,}")
+    assert browser.views.summary.value.startswith(f"<b>{len(expected):,} events")
+
+
+def test_name_control_lists_the_names_and_hides_for_a_single_name(browser, events):
+    labels = [label for label, _ in browser.controls.name.options]
+    assert labels[0] == "all events" and sorted(labels[1:]) == sorted(events["name"].unique())
+    assert browser.controls.name.layout.display is None
+    single = EventBrowser(events[events["name"] == "purchase"], debounce=0)
+    assert single.controls.name.layout.display == "none"
+    assert [v for _, v in single.controls.name.options] == [None, "purchase"]
+
+
+def test_value_multiselect_offers_most_frequent_values_with_counts(browser, events):
+    counts = events["value"].value_counts()
+    options = browser.controls.values.options
+    assert [v for _, v in options] == list(counts.index[:len(options)])
+    label, _ = options[0]
+    assert label.endswith(f"({counts.iloc[0]:,})")
+
+
+def test_selected_values_or_values_containing_the_search_text(browser, events):
+    browser.controls.values.value = ("books", "toys")
+    pd.testing.assert_frame_equal(browser.filtered, events[events["value"].isin(["books", "toys"])])
+    # The search box reaches values the multi-select does not list (prices here).
+    browser.controls.value_search.value = "9.9"
+    expected = events[events["value"].isin(["books", "toys"]) | events["value"].str.contains("9.9", regex=False)]
+    pd.testing.assert_frame_equal(browser.filtered, expected)
+    browser.controls.values.value = ()
+    pd.testing.assert_frame_equal(browser.filtered,
+                                  events[events["value"].str.contains("9.9", regex=False)])
+
+
+def test_source_and_user_filters_combine_with_the_others(browser, events):
+    browser.controls.source.value = "js-client"
+    browser.controls.user.value = " 01 "  # surrounding spaces are ignored
+    browser.controls.name.value = "add_to_cart"
+    expected = events[(events["source"] == "js-client") & events["userID"].str.contains("01")
+                      & (events["name"] == "add_to_cart")]
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(browser.filtered, expected)
+    assert set(browser.filtered["userID"]) <= set(events["userID"])
+    assert all("01" in u for u in browser.filtered["userID"])
+
+
+def test_time_range_keeps_events_from_start_up_to_end(browser, events):
+    slider = browser.controls.time_range
+    n = len(slider.options)
+    assert n > 10
+    slider.index = (n // 4, n // 2)
+    start, end = slider.value
+    expected = events[(events["timestamp"] >= start) & (events["timestamp"] < end)]
+    assert 0 < len(expected) < len(events)
+    pd.testing.assert_frame_equal(browser.filtered, expected)
+    assert browser.summary.startswith(f"{len(expected):,} events")
+
+
+def test_slider_spans_every_event(browser, events):
+    first, last = browser.controls.time_range.options[0][1], browser.controls.time_range.options[-1][1]
+    assert first <= events["timestamp"].min() and last > events["timestamp"].max()
+
+
+def test_no_match_shows_empty_views(browser):
+    browser.controls.user.value = "no such user"
+    assert browser.matches == 0 and len(browser.filtered) == 0
+    assert browser.summary.startswith("0 events · 0 users")
+    assert "no events match" in browser.views.table.value
+    assert browser.views.page_label.value == "no rows"
+    assert bytes(browser.views.timeline.value).startswith(PNG)
+    assert browser.views.next.disabled and browser.views.previous.disabled
+
+
+# -- the paged table ------------------------------------------------------------------------------
+def test_table_pages_newest_first_twenty_at_a_time(browser, events):
+    browser.controls.name.value = "page_view"
+    expected = _newest_first(events[events["name"] == "page_view"])
+    pd.testing.assert_frame_equal(browser.page_frame(), expected.iloc[:20])
+    assert f"rows 1–20 of {len(expected):,}" in browser.views.page_label.value
+    assert browser.views.previous.disabled and not browser.views.next.disabled
+    browser.views.next.click()
+    assert browser.page == 1
+    pd.testing.assert_frame_equal(browser.page_frame(), expected.iloc[20:40])
+    assert f"rows 21–40 of {len(expected):,}" in browser.views.page_label.value
+    # The table sends the rows of this page only, user IDs with their leading zeros.
+    table = browser.views.table.value
+    assert table.count("<tr>") == 20
+    for user in expected["userID"].iloc[20:40]:
+        assert f"<td>{user}</td>" in table
+    browser.views.previous.click()
+    assert browser.page == 0
+
+
+def test_paging_stops_at_both_ends_and_a_filter_change_goes_back_to_the_first_page(browser, events):
+    browser.previous_page()
+    assert browser.page == 0
+    browser.controls.user.value = "0001"
+    total = browser.matches
+    last = browser.pages - 1
+    for _ in range(browser.pages + 2):
+        browser.next_page()
+    assert browser.page == last and browser.views.next.disabled
+    assert len(browser.page_frame()) == total - 20 * last
+    browser.controls.source.value = "js-client"
+    assert browser.page == 0
+
+
+def test_page_size_is_configurable(events):
+    small = EventBrowser(events, debounce=0, page_size=7)
+    assert len(small.page_frame()) == 7 and small.pages == -(-len(events) // 7)
+
+
+# -- the charts -----------------------------------------------------------------------------------
+def test_timeline_follows_filters_bucket_and_metric(browser, events):
+    png = bytes(browser.views.timeline.value)
+    assert png.startswith(PNG)
+    assert int(browser.timeline.sum()) == len(events)
+    browser.controls.name.value = "purchase"
+    purchases = events[events["name"] == "purchase"]
+    assert int(browser.timeline.sum()) == len(purchases)
+    assert bytes(browser.views.timeline.value) != png
+    hourly = browser.timeline
+    browser.controls.bucket.value = "D"
+    assert browser.freq == "D"
+    daily = browser.timeline
+    assert len(daily) < len(hourly) and int(daily.sum()) == len(purchases)
+    browser.controls.metric.value = "users"
+    per_day = purchases.groupby(purchases["timestamp"].dt.floor("D"))["userID"].nunique()
+    users = browser.timeline
+    assert list(users[users > 0].to_numpy()) == list(per_day.to_numpy())
+
+
+def _assert_top_values(shown: pd.Series, frame: pd.DataFrame) -> None:
+    """The 10 most frequent values of ``frame``, most frequent first (ties in any order)."""
+    counts = frame["value"].value_counts()
+    assert list(shown.to_numpy()) == list(counts.to_numpy()[:10])
+    assert all(counts[label] == n for label, n in shown.items())
+
+
+def test_top_values_chart_follows_filters(browser, events):
+    png = bytes(browser.views.top_values.value)
+    assert png.startswith(PNG)
+    _assert_top_values(browser.top_values, events)
+    browser.controls.name.value = "add_to_cart"
+    _assert_top_values(browser.top_values, events[events["name"] == "add_to_cart"])
+    assert bytes(browser.views.top_values.value) != png
+
+
+def test_only_what_changed_is_recomputed(browser, monkeypatch):
+    from statsig_pandas import plotting
+
+    calls = []
+    for name in ("plot_timeline", "plot_value_counts"):
+        real = getattr(plotting, name)
+        monkeypatch.setattr(plotting, name,
+                            lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+    timeline = bytes(browser.views.timeline.value)
+    browser.controls.bucket.value = "D"
+    assert calls == ["plot_timeline"]
+    assert bytes(browser.views.timeline.value) != timeline
+    browser.next_page()
+    assert calls == ["plot_timeline"]
+    browser.controls.source.value = "js-client"
+    assert sorted(calls) == ["plot_timeline", "plot_timeline", "plot_value_counts"]
+
+
+# -- debouncing ------------------------------------------------------------------------------------
+def test_a_burst_of_changes_redraws_once_after_the_quiet_period(events):
+    browser = EventBrowser(events, debounce=1.0)
+    before = browser.redraws
+    summary = browser.views.summary.value
+    browser.controls.name.value = "purchase"
+    browser.controls.source.value = "js-client"
+    browser.controls.user.value = "00"
+    # Nothing redrawn yet, but .filtered already answers for the new filters.
+    assert browser.redraws == before and browser.views.summary.value == summary
+    assert set(browser.filtered["source"]) == {"js-client"}
+    deadline = time.monotonic() + 20
+    while browser.redraws == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert browser.redraws == before + 1
+    assert browser.views.summary.value.startswith(f"<b>{browser.matches:,} events")
+
+
+def test_refresh_runs_a_pending_redraw_now(events):
+    browser = EventBrowser(events, debounce=60)
+    browser.controls.name.value = "purchase"
+    assert browser.redraws == 1
+    browser.refresh()
+    assert browser.redraws == 2
+    assert browser.views.summary.value.startswith(f"<b>{browser.matches:,} events")
+
+
+# -- export ----------------------------------------------------------------------------------------
+def test_export_writes_the_filtered_events_to_csv(browser, events, tmp_path):
+    browser.controls.name.value = "purchase"
+    path = browser.export(tmp_path / "out.csv")
+    back = pd.read_csv(path, dtype=str, keep_default_na=False)
+    expected = browser.filtered
+    assert len(back) == len(expected)
+    assert list(back["userID"]) == list(expected["userID"])  # leading zeros kept
+    assert [json.loads(m) for m in back["metadata"]] == [dict(m) for m in expected["metadata"]]
+    assert set(back["name"]) == {"purchase"}
+
+
+def test_export_button_writes_to_the_working_directory_and_says_where(browser, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    browser.controls.user.value = "0001"
+    browser.views.export.click()
+    browser.views.export.click()  # a second export does not overwrite the first
+    files = sorted(tmp_path.glob("statsig-events-*.csv"))
+    assert len(files) == 2
+    assert f"Wrote {browser.matches:,} events to" in browser.views.message.value
+    assert str(files[-1]) in browser.views.message.value or str(files[0]) in browser.views.message.value
+    assert all(len(pd.read_csv(f, dtype=str)) == browser.matches for f in files)
+
+
+def test_export_failure_is_a_clear_error_and_a_message_in_the_ui(browser, tmp_path, monkeypatch):
+    with pytest.raises(StatsigError, match="could not write"):
+        browser.export(tmp_path / "missing" / "out.csv")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()  # the working directory vanished under the notebook
+    browser.views.export.click()
+    assert "could not write" in browser.views.message.value
+    assert "color:#b00" in browser.views.message.value
+
+
+# -- the static fallback ---------------------------------------------------------------------------
+def test_mimebundle_carries_a_static_summary_table_and_timeline(browser, events):
+    browser.controls.name.value = "purchase"
+    bundle = browser._repr_mimebundle_()
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == browser.widget.model_id
+    assert browser.summary in bundle["text/html"]
+    newest = _newest_first(events[events["name"] == "purchase"]).iloc[:20]
+    for user in newest["userID"]:
+        assert f"<td>{user}</td>" in bundle["text/html"]
+    png = base64.b64decode(bundle["image/png"])
+    assert png.startswith(PNG) and png == bytes(browser.views.timeline.value)
+    assert bundle["text/plain"] == repr(browser)
+
+
+def test_static_html_escapes_event_data():
+    raw = synthetic_events(50, seed=1)
+    raw[0]["value"] = "<script>alert(1)</script>"
+    raw[0]["userID"] = "<b>me</b>"
+    frame, _ = build_frame([page_columns(raw, page=1)])
+    html = EventBrowser(frame, debounce=0)._repr_mimebundle_()["text/html"]
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<b>me</b>" not in html
+
+
+# -- odd frames and bad input ---------------------------------------------------------------------
+def test_empty_frame():
+    from statsig_pandas.frame import empty_frame
+
+    browser = EventBrowser(empty_frame(), debounce=0)
+    assert browser.summary.startswith("0 events · 0 users")
+    assert browser.controls.time_range.disabled
+    assert browser.page_frame().empty
+
+
+@pytest.mark.parametrize("bad, match", [
+    ([1, 2], "DataFrame of Statsig events, not list"),
+    (pd.DataFrame({"timestamp": []}), "missing column.*'name', 'source', 'value', 'userID'"),
+    (pd.DataFrame({c: ["x"] for c in ("timestamp", "name", "source", "value", "userID")}), "not a datetime"),
+])
+def test_bad_frames_are_clear_errors(bad, match):
+    with pytest.raises(StatsigError, match=match):
+        EventBrowser(bad)
+
+
+@pytest.mark.parametrize("kwargs", [{"page_size": 0}, {"top_values": "5"}, {"debounce": -1}, {"page_size": True}])
+def test_bad_options_are_clear_errors(events, kwargs):
+    with pytest.raises(StatsigError, match=next(iter(kwargs))):
+        EventBrowser(events, **kwargs)
+
+
+def test_options_are_keyword_only(events):
+    with pytest.raises(TypeError):
+        EventBrowser(events, 0)
+
+
+# -- the live variant ----------------------------------------------------------------------------
+def test_live_browser_fetches_with_progress_then_browses(api):
+    live = browse("purchase, add_to_cart")
+    assert live.browser is None and "nothing fetched" in repr(live)
+    live.fetch_button.click()
+    expected = api.events("purchase") + api.events("add_to_cart")
+    assert len(live.frame) == len(expected)
+    assert live.progress.value == live.progress.max == len(expected)
+    assert live.progress.bar_style == "success"
+    assert live.progress_label.value == f"{len(expected):,} / {len(expected):,} events"
+    assert f"read {len(expected):,} events" in live.status.value
+    assert live.area.children == (live.browser.widget,)
+    assert live.browser.summary.startswith(f"{len(expected):,} events")
+    assert set(live.frame["name"]) == {"purchase", "add_to_cart"}
+
+
+def test_live_browser_unknown_event_is_a_message(api):
+    live = browse(["no_such_event"])
+    assert live.fetch() is None
+    assert "no such event" in live.status.value and "404" in live.status.value
+    assert live.browser is None and live.progress.bar_style == "danger"
+    assert not live.fetch_button.disabled
+
+
+def test_live_browser_bad_key_is_a_message_without_the_key(emulator):
+    secret = "console-PLANTED-secret-1234"
+    live = browse("purchase", api_key=secret, base_url=emulator.url)
+    live.fetch()
+    assert "refused the key" in live.status.value and "401" in live.status.value
+    assert secret not in live.status.value and secret not in repr(live)
+    assert "PLANTED" not in live.status.value
+
+
+def test_live_browser_without_a_key_says_how_to_give_one(emulator):
+    live = browse("purchase", base_url=emulator.url)
+    live.fetch()
+    assert "STATSIG_CONSOLE_API_KEY" in live.status.value
+
+
+def test_live_browser_network_failure_is_a_message(api, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise StatsigConnectionError("could not read page 1 from https://statsigapi.net: timed out")
+
+    monkeypatch.setattr("statsig_pandas.browser.read_events", unreachable)
+    live = browse("purchase")
+    live.fetch()
+    assert "could not reach the Statsig API" in live.status.value
+
+
+def test_live_browser_needs_names(api):
+    live = browse()
+    live.names.value = " , "
+    assert live.fetch() is None
+    assert "type one or more event names" in live.status.value
+
+
+def test_live_browser_shows_read_warnings_as_notes_and_browses_unparseable_times():
+    raw = synthetic_events(60, seed=2, names=("purchase",))
+    raw[5]["timestamp"] = "not a time"
+    with StatsigEmulator(raw) as emu:
+        live = browse("purchase", api_key=emu.api_key, base_url=emu.url, errors="coerce")
+        frame = live.fetch()
+    assert len(frame) == 60
+    assert "<i>note: 1 event(s) had an unparseable timestamp" in live.status.value
+    browser = live.browser
+    assert browser.summary.startswith("60 events")
+    # The event without a time is listed last, and a time range leaves it out.
+    assert pd.isna(browser.page_frame(browser.pages - 1)["timestamp"].iloc[-1])
+    browser.controls.time_range.index = (0, len(browser.controls.time_range.options) - 2)
+    assert browser.filtered["timestamp"].notna().all()
