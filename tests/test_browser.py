@@ -407,3 +407,39 @@ def test_live_browser_shows_read_warnings_as_notes_and_browses_unparseable_times
     assert pd.isna(browser.page_frame(browser.pages - 1)["timestamp"].iloc[-1])
     browser.controls.time_range.index = (0, len(browser.controls.time_range.options) - 2)
     assert browser.filtered["timestamp"].notna().all()
+
+
+# -- in a real kernel ------------------------------------------------------------------------------
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_in_a_kernel_the_debounced_redraw_runs_and_the_outputs_carry_a_static_fallback(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in (
+        "import asyncio\n"
+        "import statsig_pandas\n"
+        "from statsig_pandas.frame import build_frame, page_columns\n"
+        "from statsig_pandas.testing import synthetic_events\n"
+        "df, _ = build_frame([page_columns(synthetic_events(500, seed=5), page=1)])\n"
+        "browser = df.statsig.browse(debounce=0.3)\n"
+        "browser",
+        # Changed from code, as the front end would: the redraw waits for the kernel's event loop.
+        "browser.controls.name.value = 'purchase'\n"
+        "browser.controls.source.value = 'js-client'\n"
+        "print(browser.redraws)",
+        "await asyncio.sleep(1.5)\n"
+        "print(browser.redraws, browser.views.summary.value.startswith(f'<b>{browser.matches:,} events'))",
+    )]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+                            ).execute()
+    shown = nb.cells[0].outputs[0]["data"]
+    assert set(shown) >= {"text/plain", "text/html", "image/png", "application/vnd.jupyter.widget-view+json"}
+    assert "500 events" in shown["text/html"] and base64.b64decode(shown["image/png"]).startswith(PNG)
+    # Exported without widget state (or viewed on GitHub), the HTML and PNG still show the data.
+    assert "<table" in shown["text/html"]
+    assert nb.cells[1].outputs[0]["text"].strip() == "1"  # nothing redrawn inside the cell
+    assert nb.cells[2].outputs[0]["text"].strip() == "2 True"  # one redraw for both changes
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert shown["application/vnd.jupyter.widget-view+json"]["model_id"] in state
