@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, compress
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -28,11 +28,16 @@ from pandas.api.types import union_categoricals
 
 from .errors import ResponseFormatError, StatsigError
 
-try:  # the identity of a metadata object is its JSON text; orjson writes it ~10x faster
-    from orjson import dumps as _json_text
+try:  # the identity of a metadata object is its JSON text; orjson writes it ~10x faster than json
+    from orjson import OPT_INDENT_2
+    from orjson import dumps as _orjson_dumps
+
+    def _json_text(obj: Any, *, indent: bool = False) -> bytes:
+        return _orjson_dumps(obj, option=OPT_INDENT_2 if indent else None)
 except ImportError:  # pragma: no cover - orjson is a dependency, kept optional for minimal installs
-    def _json_text(obj: Any) -> bytes:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    def _json_text(obj: Any, *, indent: bool = False) -> bytes:
+        return json.dumps(obj, ensure_ascii=False, indent=2 if indent else None, separators=(",", ": ") if indent
+                          else (",", ":"), allow_nan=False).encode()
 
 __all__ = [
     "COLUMNS",
@@ -69,6 +74,7 @@ METADATA_PREFIX = "metadata."
 _FIELDS = ("timestamp", "name", "source", "value", "userID")
 _TEXT = pa.large_string()
 _EVENT = pa.struct([pa.field(f, _TEXT) for f in _FIELDS])
+_CODED = pa.dictionary(pa.int32(), _TEXT)
 _NAT = np.iinfo(np.int64).min  # datetime64's NaT
 
 
@@ -101,6 +107,15 @@ _empty_metadata = _metadata  # unpickles frames pickled before metadata was shar
 EMPTY_METADATA = _Metadata()
 
 
+@dataclass(frozen=True)
+class _MetadataIndex:
+    """The rows of a page that have metadata, their dicts, and these as one indented JSON list."""
+
+    rows: list
+    objs: list
+    text: bytes | None  # None when the metadata is not JSON (a caller's own objects)
+
+
 @dataclass
 class PageColumns:
     """One page converted to columns; small and free of per-row dicts."""
@@ -111,9 +126,12 @@ class PageColumns:
     source: pa.Array
     value: pa.Array
     user: pa.Array
-    metadata: list = field(repr=False)
+    metadata: list = field(repr=False)  # a dict per row, None or empty for none (build_frame shares them)
     coerced: int = 0
     ids: pa.Array | None = None  # the logs endpoint's event ids; None on the events endpoint
+    # Where the page's metadata is and its JSON text: made while the page's dicts are still in the
+    # CPU cache, it is how build_frame finds the rows that can share one dict.
+    metadata_index: _MetadataIndex | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.timestamp)
@@ -165,7 +183,7 @@ def _parse_one_timestamp(raw: Any) -> int | None:
 def _timestamps(text: pa.Array, records: Sequence[dict], *, errors: str, page: int) -> tuple[pa.Array, int]:
     # Fast path: every timestamp is a string of digits, as documented.
     try:
-        arr = pc.cast(text, pa.int64())
+        arr = text.cast(pa.int64())  # the method costs less per call than pc.cast
         if not arr.null_count:
             return arr, 0
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
@@ -183,9 +201,9 @@ def _timestamps(text: pa.Array, records: Sequence[dict], *, errors: str, page: i
 
 
 def _page_metadata(metas: list) -> tuple[list, int]:
-    """Each row's metadata (``EMPTY_METADATA`` for none) and the count of non-objects."""
-    if set(map(type, metas)) <= {dict, type(None)}:  # the documented shape: no per-row checks
-        return [m or EMPTY_METADATA for m in metas], 0
+    """Each row's metadata (a dict; None or empty for none) and the count of non-objects."""
+    if set(map(type, metas)) <= {dict, type(None)}:  # the documented shape: build_frame does the rest
+        return metas, 0
     metadata, bad = [], 0
     for m in metas:
         if m is None or isinstance(m, dict):
@@ -199,7 +217,10 @@ def _page_metadata(metas: list) -> tuple[list, int]:
 def _records_metadata(records: Sequence[Any], key: str, *, page: int, errors: str) -> tuple[list, int]:
     """Each record's metadata object (read from ``key``), after checking records are objects."""
     try:
-        metas = [r.get(key) for r in records]
+        try:
+            metas = [r[key] for r in records]  # faster than .get; the key is usually there
+        except (KeyError, TypeError):
+            metas = [r.get(key) for r in records]
     except AttributeError:
         bad = next(r for r in records if not isinstance(r, dict))
         raise ResponseFormatError(
@@ -249,8 +270,7 @@ def page_columns(records: Sequence[Any], *, page: int, errors: str = "raise") ->
     metadata, bad_meta = _records_metadata(records, "metadata", page=page, errors=errors)
     try:
         # Arrow's converter reads the fields of every dict in one pass; missing keys become nulls.
-        event = pa.array(records, type=_EVENT)
-        ts_text, name, source, value, user = (event.field(i) for i in range(len(_FIELDS)))
+        ts_text, name, source, value, user = pa.array(records, type=_EVENT).flatten()
         if value.null_count:
             value = pc.fill_null(value, "")
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a field is not a string: numbers become their JSON text
@@ -259,7 +279,7 @@ def page_columns(records: Sequence[Any], *, page: int, errors: str = "raise") ->
         )
     timestamp, coerced = _timestamps(ts_text, records, errors=errors, page=page)
     return PageColumns(page=page, timestamp=timestamp, name=name, source=source, value=value, user=user,
-                       metadata=metadata, coerced=coerced + bad_meta)
+                       metadata=metadata, coerced=coerced + bad_meta, metadata_index=_metadata_index(metadata))
 
 
 # The logs endpoint's names for the same fields, in _FIELDS order, then its event id.
@@ -361,35 +381,71 @@ def concat_frames(frames: Iterable[pd.DataFrame | None]) -> pd.DataFrame:
     return out
 
 
-def _text_column(chunks: list[pa.Array], order: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    taken = pc.take(pa.chunked_array([c.cast(_TEXT) for c in chunks], type=_TEXT), pa.array(order))
-    return pd.array(taken, dtype=STRING_DTYPE)
+def _concat_text(chunks: list[pa.Array]) -> pa.Array:
+    """One string array of all pages (one copy, in one call: per-page calls cost more than the copy)."""
+    if any(c.type != _TEXT for c in chunks):
+        chunks = [c.cast(_TEXT) for c in chunks]
+    return pa.concat_arrays(chunks)
+
+
+def _text_column(text: pa.Array, order: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    return pd.array(text.take(pa.array(order)), dtype=STRING_DTYPE)
 
 
 def _codes(chunks: list[pa.Array]) -> tuple[np.ndarray, pd.Index]:
     """Dictionary codes (-1 for null) over all pages, and the categories they index."""
-    encoded = pc.dictionary_encode(pa.chunked_array([c.cast(_TEXT) for c in chunks], type=_TEXT))
-    encoded = encoded.unify_dictionaries()
-    dictionary = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], type=_TEXT)
-    indices = pc.fill_null(pa.chunked_array([c.indices for c in encoded.chunks]), -1)
-    return indices.to_numpy().astype(np.int32, copy=False), pd.Index(pd.array(dictionary, dtype=STRING_DTYPE))
+    if all(c.type == _CODED for c in chunks):
+        encoded = pa.concat_arrays(chunks)  # unifies the pages' dictionaries
+    else:
+        encoded = _concat_text(chunks).dictionary_encode()
+    indices = encoded.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    return indices.to_numpy(), pd.Index(pd.array(encoded.dictionary, dtype=STRING_DTYPE))
 
 
 def _categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
 
 
-def _share_metadata(metadata: np.ndarray) -> np.ndarray:
-    """Give every row with metadata the one read-only dict of its distinct value."""
-    rows = np.flatnonzero(np.fromiter(map(bool, metadata), dtype=bool, count=len(metadata)))
-    if not len(rows):
-        return metadata
-    objs = metadata[rows]
+# Indented JSON puts every item of a list on lines of its own, and nothing nested starts at the same
+# indent: the items' texts are the pieces between these separators. One call for the whole page, not
+# one per dict: a million small bytes objects cost far more to allocate than their text.
+_ITEMS_START, _ITEMS_SEP, _ITEMS_END = b"[\n  {", b"\n  },\n  {", b"\n  }\n]"
+
+
+def _metadata_index(metadata: list) -> _MetadataIndex:
+    objs = list(filter(None, metadata))
     try:
-        keys = list(map(_json_text, objs))
-    except (TypeError, ValueError):  # not JSON (a caller's own objects): such rows share nothing
-        keys = [_json_key_or_unique(m, i) for i, m in enumerate(objs)]
-    encoded = pc.dictionary_encode(pa.array(keys, type=pa.binary()))
+        text = _json_text(objs, indent=True) if objs else b""
+    except (TypeError, ValueError):
+        text = None
+    return _MetadataIndex(list(compress(range(len(metadata)), metadata)), objs, text)
+
+
+def _metadata_keys(indexes: list[_MetadataIndex]) -> list:
+    """The JSON text of every non-empty metadata of the pages, in row order."""
+    keys = []
+    for index in indexes:
+        if index.text:
+            keys.extend(index.text[len(_ITEMS_START):-len(_ITEMS_END)].split(_ITEMS_SEP))
+        elif index.text is None:  # not JSON (a caller's own objects): such rows share nothing
+            keys.extend(map(_json_key_or_unique, index.objs))
+    return keys
+
+
+def _shared_metadata(pages: list[PageColumns], n: int) -> np.ndarray:
+    """Every row's metadata: ``EMPTY_METADATA``, or the one read-only dict of its distinct value."""
+    indexes = [p.metadata_index or _metadata_index(p.metadata) for p in pages]
+    result = np.full(n, EMPTY_METADATA, dtype=object)
+    counts = [len(index.rows) for index in indexes]
+    if not sum(counts):
+        return result
+    starts = np.cumsum([0] + [len(p) for p in pages[:-1]])
+    rows = np.fromiter(chain.from_iterable(index.rows for index in indexes), dtype=np.intp, count=sum(counts))
+    rows += np.repeat(starts, counts)
+    objs = list(chain.from_iterable(index.objs for index in indexes))
+    encoded = pa.array(_metadata_keys(indexes), type=pa.binary()).dictionary_encode()
     codes = encoded.indices.to_numpy()
     first = np.empty(len(encoded.dictionary), dtype=np.intp)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
@@ -402,16 +458,15 @@ def _share_metadata(metadata: np.ndarray) -> np.ndarray:
     if nested:
         own = np.flatnonzero(np.isin(codes, nested))
         out[own] = [_Metadata(objs[i]) for i in own]
-    result = metadata.copy()
     result[rows] = out
     return result
 
 
-def _json_key_or_unique(m: dict, i: int) -> bytes:
+def _json_key_or_unique(m: dict) -> bytes:
     try:
-        return _json_text(m)
+        return _json_text([m], indent=True)[len(_ITEMS_START):-len(_ITEMS_END)]
     except (TypeError, ValueError):
-        return b"\x00%d" % i  # no JSON text starts with NUL
+        return b"\x00%d" % id(m)  # no JSON text starts with NUL; the dict outlives the read
 
 
 def _metadata_key(m: dict) -> str:
@@ -430,6 +485,8 @@ def _cross_page_duplicates(sorted_ts: np.ndarray, order: np.ndarray, pages: np.n
     """
     drop = np.zeros(len(order), dtype=bool)
     sorted_pages = pages[order]
+    if not (sorted_ts[1:] == sorted_ts[:-1])[sorted_pages[1:] != sorted_pages[:-1]].any():
+        return drop  # no timestamp shows on two pages: the usual case, found in a few vector operations
     starts = np.flatnonzero(np.concatenate(([True], sorted_ts[1:] != sorted_ts[:-1])))
     mixed = np.minimum.reduceat(sorted_pages, starts) != np.maximum.reduceat(sorted_pages, starts)
     if not mixed.any():
@@ -488,16 +545,16 @@ def build_frame(pages: Iterable[PageColumns], *, expand_metadata: bool = False) 
     if not pages:
         return empty_frame(), 0
     n = sum(len(p) for p in pages)
-    timestamps = pa.chunked_array([p.timestamp for p in pages], type=pa.int64())
+    timestamps = pa.concat_arrays([p.timestamp for p in pages])
     ts = pc.fill_null(timestamps, _NAT).to_numpy() if timestamps.null_count else timestamps.to_numpy()
     # Unparseable times (NaT) sort last, as in pandas.
     sort_key = np.where(ts == _NAT, np.iinfo(np.int64).max, ts) if timestamps.null_count else ts
-    order = np.argsort(sort_key, kind="stable")
+    order = np.argsort(sort_key, kind="stable")  # pages come newest first: a run that timsort reverses
     name_codes, name_categories = _codes([p.name for p in pages])
     source_codes, source_categories = _codes([p.source for p in pages])
-    values = [p.value for p in pages]
-    users = [p.user for p in pages]
-    metadata = np.fromiter(chain.from_iterable(p.metadata for p in pages), dtype=object, count=n)
+    values = _concat_text([p.value for p in pages])
+    users = _concat_text([p.user for p in pages])
+    metadata = _shared_metadata(pages, n)
     dropped = 0
     if all(p.ids is not None for p in pages):
         # Log events carry an id: a read twice is the same id, and nothing else is a duplicate.
@@ -509,14 +566,12 @@ def build_frame(pages: Iterable[PageColumns], *, expand_metadata: bool = False) 
     elif len(pages) > 1:
         # Each read is its own "page" here, re-reads of one page number included.
         page_of_row = np.repeat(np.arange(len(pages)), [len(p) for p in pages])
-        value_text = pa.chunked_array(values, type=_TEXT)
-        user_text = pa.chunked_array(users, type=_TEXT)
         drop = _cross_page_duplicates(sort_key[order], order, page_of_row, (
             lambda rows: ts[rows].tolist(),
             lambda rows: name_codes[rows].tolist(),
             lambda rows: source_codes[rows].tolist(),
-            lambda rows: value_text.take(pa.array(rows)).to_pylist(),
-            lambda rows: user_text.take(pa.array(rows)).to_pylist(),
+            lambda rows: values.take(pa.array(rows)).to_pylist(),
+            lambda rows: users.take(pa.array(rows)).to_pylist(),
             lambda rows: [_metadata_key(m) for m in metadata[rows]],
         ))
         dropped = int(drop.sum())
@@ -529,7 +584,7 @@ def build_frame(pages: Iterable[PageColumns], *, expand_metadata: bool = False) 
             "source": _categorical(source_codes[order], source_categories),
             "value": _text_column(values, order),
             "userID": _text_column(users, order),
-            "metadata": _share_metadata(metadata[order]),
+            "metadata": metadata[order],
         },
         copy=False,
     )
