@@ -119,14 +119,17 @@ def test_429_lowers_concurrency():
         return emu.requests
 
     with StatsigEmulator(n_events=3000, latency=0.03) as calm:
-        assert max(r.concurrent for r in walk(calm)) == 8
+        assert max(r.concurrent for r in walk(calm)) >= 6
     with StatsigEmulator(n_events=3000, latency=0.03) as busy:
-        for page in (5, 6, 7):
-            busy.inject("status", status=429, times=2, page=page, retry_after="0")
+        for page in range(5, 60):  # keep throttling: the limit never gets the time to regrow
+            busy.inject("status", status=429, times=1, page=page, retry_after="0")
         seen = walk(busy)
+    # Once the first 429s have been answered, and while they go on, far fewer requests run at once.
     last_429 = max(i for i, r in enumerate(seen) if r.fault == "status 429")
-    after = seen[last_429 + 1:last_429 + 9]
-    assert max(r.concurrent for r in after) <= 4
+    assert last_429 > 60
+    assert max(r.concurrent for r in seen[20:last_429]) <= 3
+    # Without 429s the limit grows back.
+    assert max(r.concurrent for r in seen[last_429:]) > 3
 
 
 def test_concurrency_limit_halves_on_throttle_and_regrows():
