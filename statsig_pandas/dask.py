@@ -217,17 +217,8 @@ def read_events(
     names = reader._names(names)
     key = ApiKey(_resolve_key(api_key))
     base_url = normalize_base_url(base_url)
-    if errors not in ("raise", "coerce"):
-        raise StatsigError(f"errors must be 'raise' or 'coerce', not {errors!r}")
-    if page_size is not None:
-        reader._check_positive(page_size, "page_size")
-    reader._check_positive(max_concurrency, "max_concurrency")
-    if retry is not None and not isinstance(retry, RetryPolicy):
-        raise StatsigError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
-    start_ms = reader._epoch_ms(start, "start")
-    end_ms = reader._epoch_ms(pd.Timestamp.now(tz="UTC") if end is None else end, "end")
-    if end_ms <= start_ms:
-        raise StatsigError(f"end ({end}) must be after start ({start})")
+    reader.check_options(errors=errors, page_size=page_size, max_concurrency=max_concurrency, retry=retry)
+    start_ms, end_ms = reader.time_range(start, end)
     edges = _partition_edges(names, start_ms, end_ms, partition_freq)
     windows = list(pairwise(edges))
     # Categories differ from window to window, so the meta leaves them unknown.

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from .errors import StatsigError
 from .frame import SCHEMA, empty_frame
-from .reader import DAY_MS, _epoch_ms, _iso, _names, read_events
+from .reader import DAY_MS, _epoch_ms, _iso, _names, check_options, read_events, time_range
 
 __all__ = ["to_parquet", "read_parquet"]
 
@@ -118,10 +118,8 @@ def to_parquet(
     >>> df = statsig_pandas.read_parquet("purchases/")  # doctest: +SKIP
     """
     names = _names(names)
-    start_ms = _epoch_ms(start, "start")
-    end_ms = _epoch_ms(pd.Timestamp.now(tz="UTC") if end is None else end, "end")
-    if end_ms <= start_ms:
-        raise StatsigError(f"end ({end}) must be after start ({start})")
+    check_options(errors=errors, max_concurrency=max_concurrency, chunksize=chunksize)
+    start_ms, end_ms = time_range(start, end)
     root = Path(path)
     root.mkdir(parents=True, exist_ok=True)
     manifest = _load_manifest(root, names)
@@ -191,6 +189,7 @@ def read_parquet(path: str | os.PathLike, *, start: Any = None, end: Any = None)
         frame[column] = frame[column].cat.rename_categories(
             pd.Index(pd.array(frame[column].cat.categories.astype(str), dtype=SCHEMA["value"])))
     frame = frame.sort_values("timestamp", kind="stable", ignore_index=True)
-    frame.attrs["statsig"] = {"source": "parquet", "path": str(root), "start": start and _iso(_epoch_ms(start, "start")),
-                              "end": end and _iso(_epoch_ms(end, "end"))}
+    frame.attrs["statsig"] = {"source": "parquet", "path": str(root),
+                              "start": None if start is None else _iso(_epoch_ms(start, "start")),
+                              "end": None if end is None else _iso(_epoch_ms(end, "end"))}
     return frame

@@ -77,7 +77,7 @@ def _epoch_ms(value: Any, what: str) -> int:
                            "(for epoch milliseconds use pd.Timestamp(ms, unit='ms', tz='UTC'))")
     try:
         stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError):
         raise StatsigError(f"{what} must be a date, datetime or Timestamp, not {value!r}") from None
     if stamp is pd.NaT:
         raise StatsigError(f"{what} must be a date, datetime or Timestamp, not {value!r}")
@@ -88,6 +88,30 @@ def _epoch_ms(value: Any, what: str) -> int:
 def _check_positive(value: Any, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise StatsigError(f"{what} must be a positive integer, not {value!r}")
+
+
+def check_options(*, errors: str = "raise", page_size: int | None = None, max_concurrency: int = 1,
+                  chunksize: int | None = None, retry: Any = None) -> None:
+    """Refuse bad reading options before any request, with a clear :class:`StatsigError`."""
+    if errors not in _ERRORS:
+        raise StatsigError(f"errors must be 'raise' or 'coerce', not {errors!r}")
+    for value, what in ((page_size, "page_size"), (chunksize, "chunksize")):
+        if value is not None:
+            _check_positive(value, what)
+    _check_positive(max_concurrency, "max_concurrency")
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise StatsigError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+
+
+def time_range(start: Any, end: Any) -> tuple[int, int]:
+    """``[start, end)`` in epoch ms; ``end`` defaults to now."""
+    if start is None:
+        raise StatsigError("a time range needs start= (end= defaults to now)")
+    start_ms = _epoch_ms(start, "start")
+    end_ms = _epoch_ms(pd.Timestamp.now(tz="UTC") if end is None else end, "end")
+    if end_ms <= start_ms:
+        raise StatsigError(f"end ({end}) must be after start ({start})")
+    return start_ms, end_ms
 
 
 def _windows(names: list[str], start_ms: int, end_ms: int, count: int) -> list[TimeWindow]:
@@ -192,13 +216,8 @@ def read_events(
     ...     chunk.statsig.value_counts()
     """
     names = _names(names)
-    if errors not in _ERRORS:
-        raise StatsigError(f"errors must be 'raise' or 'coerce', not {errors!r}")
-    if page_size is not None:
-        _check_positive(page_size, "page_size")
-    _check_positive(max_concurrency, "max_concurrency")
-    if chunksize is not None:
-        _check_positive(chunksize, "chunksize")
+    check_options(errors=errors, page_size=page_size, max_concurrency=max_concurrency, chunksize=chunksize,
+                  retry=retry)
     options = dict(api_key=api_key, base_url=base_url, timeout=timeout, session=session, retry=retry,
                    pool_size=max_concurrency)
     if start is None and end is None:
@@ -207,12 +226,7 @@ def read_events(
         return _read_window(names, Transport(**options), page_size=page_size or 100,
                             max_concurrency=max_concurrency, progress=progress, errors=errors,
                             expand_metadata=expand_metadata)
-    if start is None:
-        raise StatsigError("a time range needs start= (end= defaults to now)")
-    start_ms = _epoch_ms(start, "start")
-    end_ms = _epoch_ms(pd.Timestamp.now(tz="UTC") if end is None else end, "end")
-    if end_ms <= start_ms:
-        raise StatsigError(f"end ({end}) must be after start ({start})")
+    start_ms, end_ms = time_range(start, end)
     read = _RangeRead(names, options, start_ms=start_ms, end_ms=end_ms,
                       limit=min(page_size or LOGS_MAX_LIMIT, LOGS_MAX_LIMIT), max_concurrency=max_concurrency,
                       progress=progress, errors=errors, expand_metadata=expand_metadata)

@@ -82,7 +82,7 @@ def normalize_base_url(url: str | None) -> str:
         )
     try:
         parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError as exc:
+    except ValueError:
         raise StatsigError(f"base_url has an invalid port: {url!r}") from None
     return f"{scheme}://{parts.netloc.lower()}{parts.path}"
 
