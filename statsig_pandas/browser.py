@@ -131,6 +131,17 @@ class _Debouncer:
             self._fn()
 
 
+class _All:
+    """The "everything" choice of a drop-down (a value of None would read as no selection)."""
+
+    def __repr__(self) -> str:
+        return "ALL"
+
+
+#: The value of the name and source drop-downs when they do not filter.
+ALL = _All()
+
+
 def _lookup(uniques: pd.Index, selected: np.ndarray) -> np.ndarray:
     """A table indexed by code; the extra last slot answers code -1 (missing)."""
     table = np.zeros(len(uniques) + 1, dtype=bool)
@@ -181,6 +192,7 @@ class Controls:
 class Views:
     """The browser's output widgets."""
 
+    time_label: widgets.Label
     summary: widgets.HTML
     timeline: widgets.Image
     top_values: widgets.Image
@@ -268,6 +280,8 @@ class EventBrowser:
             control.observe(self._on_filter, names="value")
         for control in (self.controls.bucket, self.controls.metric):
             control.observe(self._on_view, names="value")
+        self.controls.time_range.observe(self._show_time_range, names="value")
+        self._show_time_range()
         self.views.previous.on_click(lambda _: self.previous_page())
         self.views.next.on_click(lambda _: self.next_page())
         self.views.export.on_click(lambda _: self._export_clicked())
@@ -303,12 +317,12 @@ class EventBrowser:
 
     def _build_controls(self, top_values: int) -> Controls:
         names = analysis.value_counts(self._df, "name").index
-        name = widgets.Dropdown(options=[("all events", None)] + [(str(n), n) for n in sorted(names, key=str)],
-                                value=None, description="Event", layout=widgets.Layout(width="280px"))
+        name = widgets.Dropdown(options=[("all events", ALL)] + [(str(n), n) for n in sorted(names, key=str)],
+                                value=ALL, description="Event", layout=widgets.Layout(width="280px"))
         name.layout.display = None if len(names) > 1 else "none"
         sources = analysis.value_counts(self._df, "source").index
-        source = widgets.Dropdown(options=[("all sources", None)] + [(str(s), s) for s in sorted(sources, key=str)],
-                                  value=None, description="Source", layout=widgets.Layout(width="280px"))
+        source = widgets.Dropdown(options=[("all sources", ALL)] + [(str(s), s) for s in sorted(sources, key=str)],
+                                  value=ALL, description="Source", layout=widgets.Layout(width="280px"))
         top = analysis.value_counts(self._df, top=top_values)
         values = widgets.SelectMultiple(
             options=[(f"{analysis.display_label(v)}  ({n:,})", v) for v, n in top.items()], value=(),
@@ -318,11 +332,13 @@ class EventBrowser:
         user = widgets.Text(placeholder="user ID contains…", description="User",
                             layout=widgets.Layout(width="280px"))
         time_options = self._time_options()
+        # The slider's own readout is too narrow for two times; a label beside it shows them.
         time_range = widgets.SelectionRangeSlider(options=time_options, index=(0, len(time_options) - 1),
-                                                  description="Time", layout=widgets.Layout(width="560px"),
+                                                  description="Time", readout=False,
+                                                  layout=widgets.Layout(width="420px"),
                                                   disabled=len(time_options) < 2)
         bucket = widgets.ToggleButtons(options=BUCKETS, value=self._default_bucket(), description="Bucket",
-                                       style={"button_width": "64px"})
+                                       style={"button_width": "76px"})
         metric = widgets.ToggleButtons(options=METRICS, value="events", description="Count",
                                        style={"button_width": "110px"})
         controls = Controls(name=name, source=source, values=values, value_search=value_search, user=user,
@@ -345,6 +361,13 @@ class EventBrowser:
             edges = pd.date_range(start, end, freq=step)
         return [(_fmt_time(t), t) for t in edges.tz_convert(self._first.tz)]
 
+    def _show_time_range(self, change=None) -> None:
+        options = self.controls.time_range.options
+        lo, hi = self.controls.time_range.index
+        zone = f" {self._first.tz}" if not pd.isna(self._first) and self._first.tz is not None else ""
+        self.views.time_label.value = (f"{options[lo][0]} → {options[hi][0]}{zone}" if len(options) > 1
+                                       else options[0][0])
+
     def _default_bucket(self) -> str:
         if pd.isna(self._first):
             return "h"
@@ -357,6 +380,7 @@ class EventBrowser:
 
     def _build_views(self) -> Views:
         views = Views(
+            time_label=widgets.Label(),
             summary=widgets.HTML(),
             timeline=widgets.Image(format="png", layout=widgets.Layout(width=f"{FIGSIZE[0] * DPI:.0f}px")),
             top_values=widgets.Image(format="png", layout=widgets.Layout(width=f"{FIGSIZE[0] * DPI:.0f}px")),
@@ -379,7 +403,7 @@ class EventBrowser:
             widgets.VBox([c.name, c.source, c.user]),
             widgets.VBox([c.values, c.value_search]),
         ])
-        options = widgets.VBox([c.time_range, widgets.HBox([c.bucket]), widgets.HBox([c.metric])])
+        options = widgets.VBox([widgets.HBox([c.time_range, v.time_label]), c.bucket, c.metric])
         charts = widgets.HBox([v.timeline, v.top_values], layout=widgets.Layout(flex_flow="row wrap"))
         pager = widgets.HBox([v.previous, v.page_label, v.next, v.export, v.message],
                              layout=widgets.Layout(align_items="center"))
@@ -430,7 +454,7 @@ class EventBrowser:
             return more if m is None else m & more
 
         for column, control in (("name", c.name), ("source", c.source)):
-            if control.value is not None:
+            if control.value is not None and control.value is not ALL:
                 chosen = np.asarray(self._uniques[column].isin([control.value]), dtype=bool)
                 mask = both(mask, _lookup(self._uniques[column], chosen)[self._codes[column]])
         values, search = tuple(c.values.value), c.value_search.value.strip()

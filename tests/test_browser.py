@@ -9,7 +9,7 @@ import time
 import pandas as pd
 import pytest
 
-from statsig_pandas.browser import EventBrowser, browse
+from statsig_pandas.browser import ALL, EventBrowser, browse
 from statsig_pandas.errors import StatsigConnectionError, StatsigError
 from statsig_pandas.frame import build_frame, page_columns
 from statsig_pandas.testing import StatsigEmulator, synthetic_events
@@ -63,7 +63,22 @@ def test_name_control_lists_the_names_and_hides_for_a_single_name(browser, event
     assert browser.controls.name.layout.display is None
     single = EventBrowser(events[events["name"] == "purchase"], debounce=0)
     assert single.controls.name.layout.display == "none"
-    assert [v for _, v in single.controls.name.options] == [None, "purchase"]
+    assert [v for _, v in single.controls.name.options] == [ALL, "purchase"]
+
+
+def test_all_choice_is_selected_and_clears_the_filter(browser, events):
+    for control in (browser.controls.name, browser.controls.source):
+        assert control.index == 0 and control.label.startswith("all ")  # shown, not a blank selection
+    browser.controls.source.value = "js-client"
+    browser.controls.source.value = ALL
+    pd.testing.assert_frame_equal(browser.filtered, events)
+
+
+def test_time_label_shows_the_selected_range(browser):
+    slider = browser.controls.time_range
+    assert browser.views.time_label.value == f"{slider.options[0][0]} → {slider.options[-1][0]} UTC"
+    slider.index = (2, 5)
+    assert browser.views.time_label.value == f"{slider.options[2][0]} → {slider.options[5][0]} UTC"
 
 
 def test_value_multiselect_offers_most_frequent_values_with_counts(browser, events):
