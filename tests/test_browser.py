@@ -368,6 +368,17 @@ def test_live_browser_fetches_with_progress_then_browses(api):
     assert set(live.frame["name"]) == {"purchase", "add_to_cart"}
 
 
+def test_live_browser_progress_survives_retried_pages():
+    with StatsigEmulator(n_events=600, seed=2) as emu:
+        emu.inject("drop_body", page=2)  # half a body, then the connection closes
+        emu.inject("drop", page=3)
+        live = browse("purchase", api_key=emu.api_key, base_url=emu.url)
+        frame = live.fetch()
+        served = len(emu.events("purchase"))
+    assert frame is not None and len(frame) == served
+    assert live.progress_label.value == f"{served:,} / {served:,} events"
+
+
 def test_live_browser_unknown_event_is_a_message(api):
     live = browse(["no_such_event"])
     assert live.fetch() is None
