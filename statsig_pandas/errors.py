@@ -12,7 +12,9 @@ reaches the user::
     │   ├── NotFoundError           404
     │   └── RateLimitError          429 after retries (.retry_after)
     ├── ResponseFormatError         a body that is not the documented envelope
-    └── StatsigConnectionError      network failure or timeout after retries
+    ├── StatsigConnectionError      network failure or timeout after retries
+    └── ReportError                 a report could not be rendered (.cell, .ename,
+                                    .evalue); nothing was written
 
     StatsigWarning(UserWarning)     a read that succeeded with something to say
                                     (short read, duplicates, coerced values)
@@ -33,6 +35,7 @@ __all__ = [
     "RateLimitError",
     "ResponseFormatError",
     "StatsigConnectionError",
+    "ReportError",
     "StatsigWarning",
     "redact",
 ]
@@ -127,6 +130,23 @@ def _rebuild_format_error(cls, message, status, page, snippet):
 
 class StatsigConnectionError(StatsigError):
     """The API could not be reached (refused, dropped, timed out) after every retry."""
+
+
+class ReportError(StatsigError):
+    """A report could not be rendered; nothing was written.
+
+    Attributes
+    ----------
+    cell : int or None
+        1-based number of the failing code cell in the template, if a cell failed.
+    ename, evalue : str or None
+        The exception the cell raised, as the kernel reported it.
+    """
+
+    def __init__(self, message: str, *, cell: int | None = None, ename: str | None = None,
+                 evalue: str | None = None):
+        super().__init__(message)
+        self.cell, self.ename, self.evalue = cell, ename, evalue
 
 
 class StatsigWarning(UserWarning):

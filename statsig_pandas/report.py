@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import StatsigError, redact
+from .errors import ReportError, StatsigError, redact
 from .transport import KEY_ENV, URL_ENV
 
 __all__ = ["render_report", "execute_notebook", "ReportError", "ReportHeader", "TEMPLATE_NOTEBOOK"]
@@ -49,23 +49,6 @@ _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _HIDDEN_TAGS = frozenset({"parameters", "injected-parameters", "notebook-only"})
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _REPORT_DEPS = ("nbclient", "nbconvert", "nbformat", "ipykernel")
-
-
-class ReportError(StatsigError):
-    """A report could not be rendered; nothing was written.
-
-    Attributes
-    ----------
-    cell : int or None
-        1-based number of the failing code cell in the template, if a cell failed.
-    ename, evalue : str or None
-        The exception the cell raised, as the kernel reported it.
-    """
-
-    def __init__(self, message: str, *, cell: int | None = None, ename: str | None = None,
-                 evalue: str | None = None):
-        super().__init__(message)
-        self.cell, self.ename, self.evalue = cell, ename, evalue
 
 
 # -- the provenance header the template shows first ---------------------------------------------
