@@ -36,7 +36,11 @@ def _fetch(args: argparse.Namespace) -> int:
     df = read_events(args.names, page_size=args.page_size, errors=args.errors)
     if args.output:
         if args.output.endswith(".parquet"):
-            df.to_parquet(args.output, index=False)
+            import pyarrow.parquet as pq
+
+            from .parquet import arrow_table
+
+            pq.write_table(arrow_table(df), args.output)
         else:
             out = df.assign(metadata=df["metadata"].map(_json))
             out.to_csv(args.output, index=False)

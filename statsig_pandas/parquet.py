@@ -71,8 +71,9 @@ def _save_manifest(root: Path, manifest: dict) -> None:
     os.replace(tmp, root / MANIFEST)  # atomic: a crash leaves the old manifest or the new one
 
 
-def _arrow(chunk: pd.DataFrame) -> pa.Table:
-    out = chunk[list(SCHEMA)].copy()
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """The reader's frame as an Arrow table Parquet can hold: ``metadata`` as JSON text."""
+    out = frame[list(SCHEMA)].copy()
     out["metadata"] = [json.dumps(m, ensure_ascii=False) if m else "{}" for m in out["metadata"]]
     return pa.Table.from_pandas(out, preserve_index=False)
 
@@ -137,7 +138,7 @@ def to_parquet(
         chunks = read_events(names, start=_stamp(lo), end=_stamp(hi), chunksize=chunksize, api_key=api_key, base_url=base_url,
                              max_concurrency=max_concurrency, progress=progress, errors=errors, **read_options)
         for number, chunk in enumerate(chunks):
-            pq.write_table(_arrow(chunk), staging / f"part-{number:05d}.parquet")
+            pq.write_table(arrow_table(chunk), staging / f"part-{number:05d}.parquet")
             rows += len(chunk)
         final = root / f"day={day}"
         if final.exists():  # written by a run that stopped before recording it
