@@ -1,6 +1,6 @@
 """How fast ``df.statsig`` answers on a big frame, against the obvious pandas one-liners.
 
-    .venv/bin/python benchmarks/bench_accessor.py [--rows 10000000] [--users 100000] [--repeat 5]
+    .venv/bin/python benchmarks/bench_accessor.py [--rows 10000000] [--users 100000] [--repeat 9]
 
 Builds a frame of the reader's dtypes (``synthetic_frame``: 30 days, sorted by
 time as the reader returns it), then times each operation and its one-liner
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args(argv)
 
     seconds, df = timed(lambda: synthetic_frame(args.rows, seed=1, end_ms=END_MS, span_ms=30 * DAY_MS,
