@@ -29,6 +29,7 @@ np.int64(1000)
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -242,7 +243,8 @@ def _column(df: pd.DataFrame, column: str) -> pd.Series:
     if column in df.columns:
         return df[column]
     if column.startswith(METADATA_PREFIX) and "metadata" in df.columns:
-        expanded = expand_metadata_columns(df[["metadata"]])
+        dicts = pd.DataFrame({"metadata": _metadata_dicts(df["metadata"])}, index=df.index)
+        expanded = expand_metadata_columns(dicts)
         if column in expanded.columns:
             return expanded[column]
         return pd.Series(pd.array([pd.NA] * len(df), dtype=STRING_DTYPE), index=df.index, name=column)
@@ -250,6 +252,25 @@ def _column(df: pd.DataFrame, column: str) -> pd.Series:
         f"no column {column!r} in the frame (columns: {', '.join(map(str, df.columns))}; "
         f"'{METADATA_PREFIX}<key>' reads a key of the metadata column)"
     )
+
+
+def _metadata_dicts(metadata: pd.Series) -> np.ndarray:
+    """The metadata column as dicts: as read, or parsed from the JSON text a Parquet file stores."""
+    out = np.empty(len(metadata), dtype=object)
+    parsed: dict[str, dict] = {}  # metadata repeats: parse each distinct text once
+    for i, m in enumerate(metadata):
+        if isinstance(m, dict):
+            out[i] = m
+        elif isinstance(m, str):
+            if m not in parsed:
+                try:
+                    parsed[m] = json.loads(m) if m else {}
+                except ValueError:
+                    raise StatsigError(f"metadata {m[:80]!r} is neither a dict nor JSON text") from None
+            out[i] = parsed[m] if isinstance(parsed[m], dict) else {}
+        else:  # None, NaN: no metadata
+            out[i] = {}
+    return out
 
 
 def _labels(values: Any) -> pd.Index:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections import Counter
 
 import numpy as np
@@ -127,6 +128,15 @@ def test_metadata_keys_are_counted_from_the_dicts(events):
     expanded = expand_metadata_columns(events)
     pd.testing.assert_series_equal(analysis.value_counts(expanded, "metadata.plan"), result)
     assert analysis.value_counts(events, "metadata.nope").empty
+    # Parquet keeps metadata as JSON text (statsig_pandas.parquet) or as structs (plain pyarrow).
+    as_text = events.assign(metadata=[json.dumps(m) for m in events["metadata"]])
+    assert analysis.value_counts(as_text, "metadata.plan").to_dict() == dict(expected)
+    buffer = io.BytesIO()
+    events.to_parquet(buffer)
+    buffer.seek(0)
+    assert analysis.value_counts(pd.read_parquet(buffer), "metadata.plan").to_dict() == dict(expected)
+    with pytest.raises(StatsigError, match="neither a dict nor JSON"):
+        analysis.value_counts(events.assign(metadata="plan=pro"), "metadata.plan")
 
 
 def test_value_counts_of_an_empty_frame_and_of_one_event(make_events):
