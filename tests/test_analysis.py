@@ -320,6 +320,17 @@ def test_naive_timestamps_are_read_as_utc(events):
     pd.testing.assert_series_equal(analysis.timeline(naive, freq="D"), analysis.timeline(events, freq="D"))
 
 
+def test_the_zone_of_the_column_is_the_default(dst_events):
+    local = dst_events.assign(timestamp=dst_events["timestamp"].dt.tz_convert(PARIS))
+    pd.testing.assert_series_equal(analysis.timeline(local, freq="D"),
+                                   analysis.timeline(dst_events, freq="D", tz=PARIS))
+    assert str(analysis.resolve_tz(local)) == PARIS
+    assert str(analysis.summary(local)["summary"][("events", "first")].tz) == PARIS
+    # Offsets and timedeltas are frequencies too.
+    pd.testing.assert_series_equal(analysis.timeline(dst_events, freq=pd.Timedelta("6h")),
+                                   analysis.timeline(dst_events, freq="6h"))
+
+
 # ---------------------------------------------------------------- unique users
 
 
