@@ -64,6 +64,7 @@ demo: setup
 bench: setup
 	$(PY) benchmarks/bench_reader.py
 	$(PY) benchmarks/bench_accessor.py
+	$(PY) benchmarks/bench_browser.py
 
 clean:
 	rm -rf $(VENV) $(OLDEST_VENV) build dist *.egg-info reports artifacts tests/contract/node_modules
