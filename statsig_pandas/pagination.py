@@ -4,7 +4,7 @@
 requests to send next, runs them concurrently through the
 :class:`~statsig_pandas.transport.Transport` (fewer at a time after a 429),
 converts each page to columns in the worker that fetched it, shows progress
-and hands back pages in request order.
+and hands back pages as they are taken in, each with the walk's watermark.
 
 A strategy only decides *what* to ask for next from what it has seen:
 :class:`PageNumberWalk` (``page``/``limit``, the events endpoint) plans many
@@ -46,6 +46,8 @@ class Page:
     envelope: dict
     columns: PageColumns
     fingerprint: bytes
+    #: The walk's watermark once this page (and every page yielded before it) was taken in.
+    settled: int | None = None
 
 
 #: A pagination number that was sent but means nothing (negative, fractional, not a number).
@@ -114,6 +116,10 @@ class Walk:
     def finish(self) -> list[str]:
         """Messages for a :class:`StatsigWarning` once the walk is over."""
         return []
+
+    def watermark(self) -> int | None:
+        """A time before which every event has been taken in, for walks that know one."""
+        return None
 
 
 class PageNumberWalk(Walk):
@@ -474,10 +480,14 @@ class Paginator:
         return bar
 
     def __iter__(self) -> Iterator[Page]:
-        """Pages in key order, each as soon as no smaller key is still outstanding."""
+        """Pages in the order they are taken in, each with the walk's watermark at that moment.
+
+        Yielding in that order (not request order) is what makes the
+        watermark true of what the consumer has seen: every page the walk
+        had taken in when it was computed has been yielded.
+        """
         pending = sorted(self.walk.first(), key=lambda r: r.key)
         in_flight: dict[Future, PageRequest] = {}
-        arrived: dict[tuple, Page] = {}
         bar = None
         pool = ThreadPoolExecutor(max_workers=self.limit.maximum, thread_name_prefix="statsig-page")
         try:
@@ -501,21 +511,11 @@ class Paginator:
                     self.rows_received += len(page.columns)
                     if not self.walk.receive(page):
                         continue
-                    arrived[request.key] = page
                     bar = self._progress(bar, len(page.columns))
+                    page.settled = self.walk.watermark()
+                    yield page
                 planned = self.walk.plan(len(in_flight) + len(pending))
                 pending = sorted((r for r in pending + planned if self.walk.wants(r)), key=lambda r: r.key)
-                # A page can be yielded once no request with a smaller key is pending or in flight.
-                outstanding = [r.key for r in in_flight.values()]
-                if pending:
-                    outstanding.append(pending[0].key)
-                floor = min(outstanding, default=None)
-                for key in sorted(arrived):
-                    if floor is not None and floor < key:
-                        break
-                    yield arrived.pop(key)
-            for key in sorted(arrived):
-                yield arrived.pop(key)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             if bar is not None:

@@ -364,7 +364,7 @@ class _RangeRead:
                 page = next(pages, None)
                 if page is not None:
                     held.append(page.columns)
-                watermark = walk.watermark() if page is not None else None
+                watermark = page.settled if page is not None else None
                 below, held = split_pages(held, before=watermark)
                 ready.extend(below)
                 waiting = sum(map(len, ready)) + (len(carry) if carry is not None else 0)
