@@ -10,7 +10,6 @@ import pandas as pd
 
 from ._version import __version__
 from .accessor import StatsigAccessor
-from .browser import EventBrowser, browse
 from .errors import (
     AuthenticationError,
     NotFoundError,
@@ -49,6 +48,17 @@ __all__ = [
     "StatsigConnectionError",
     "StatsigWarning",
 ]
+
+
+def __getattr__(name: str):
+    # The browser pulls in ipywidgets and matplotlib (about half a second): only when it is asked for,
+    # so scripts, Dask workers and report kernels that never browse do not pay for it.
+    if name in ("EventBrowser", "browse"):
+        from . import browser
+
+        return getattr(browser, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # pandas' own read_* live on the module; ours joins them. Plain assignment is
 # idempotent, so a second import or importlib.reload() warns about nothing.

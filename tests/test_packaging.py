@@ -68,3 +68,12 @@ def test_console_script_reports_errors_without_a_traceback(emulator):
     assert "AuthenticationError" not in done.stderr or "Traceback" not in done.stderr
     assert "Traceback" not in done.stderr and "401" in done.stderr
     assert "console-wrong" not in done.stderr
+
+
+def test_import_does_not_load_the_widget_and_plotting_stacks():
+    # Scripts, Dask workers and report kernels import the package without ever browsing or plotting.
+    code = ("import sys, statsig_pandas; loaded = [m for m in ('ipywidgets', 'matplotlib') if m in sys.modules]; "
+            "print(loaded); from statsig_pandas import EventBrowser; assert 'ipywidgets' in sys.modules")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
