@@ -693,13 +693,17 @@ class EventBrowser:
         # Besides the live widget: the summary, the first rows and the
         # timeline, for a report exported without widget state or a notebook
         # shown on GitHub.
-        self.refresh() if self._debouncer.pending else None
+        if self._debouncer.pending:
+            self.refresh()
         with self._lock:
             bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+            png = base64.b64encode(self._timeline_png()).decode("ascii")
             bundle["text/plain"] = repr(self)
+            # Viewers show one type per output and prefer HTML to PNG: the chart goes in it too.
             bundle["text/html"] = (f"<div class='statsig-browser-static'><p><b>{html.escape(self.summary)}</b></p>"
+                                   f"<img alt='timeline' src='data:image/png;base64,{png}'/>"
                                    f"{_CSS}<div class='statsig-browser-table'>{self._table_html(0)}</div></div>")
-            bundle["image/png"] = base64.b64encode(self._timeline_png()).decode("ascii")
+            bundle["image/png"] = png
         return bundle
 
     def __repr__(self) -> str:

@@ -308,6 +308,7 @@ def test_mimebundle_carries_a_static_summary_table_and_timeline(browser, events)
         assert f"<td>{user}</td>" in bundle["text/html"]
     png = base64.b64decode(bundle["image/png"])
     assert png.startswith(PNG) and png == bytes(browser.views.timeline.value)
+    assert f"src='data:image/png;base64,{bundle['image/png']}'" in bundle["text/html"]
     assert bundle["text/plain"] == repr(browser)
 
 
@@ -469,3 +470,8 @@ def test_in_a_kernel_the_debounced_redraw_runs_and_the_outputs_carry_a_static_fa
     assert nb.cells[2].outputs[0]["text"].strip() == "2 True"  # one redraw for both changes
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     assert shown["application/vnd.jupyter.widget-view+json"]["model_id"] in state
+    # An HTML export without the widget state falls back to our summary, chart and rows.
+    nbconvert = pytest.importorskip("nbconvert")
+    del nb.metadata["widgets"]
+    page, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    assert "500 events" in page and "data:image/png;base64," in page and "statsig-browser-table" in page
