@@ -1,11 +1,13 @@
 """Pages of events -> one typed DataFrame.
 
-The schema lives here and nowhere else. Each page is converted to Arrow
-arrays as soon as it arrives (:func:`page_columns`: one pass of Arrow's
-converter over the page's dicts, no per-field Python loops), so the per-row
-dicts of a page can be freed straight away; :func:`build_frame` stitches the
-pages, drops events that the moving window showed on two pages, sorts by time
-and hands back pandas columns of the documented dtypes.
+The schema lives here and nowhere else. Each page is converted as soon as it
+arrives (:func:`page_columns`: one pass of Arrow's converter over the page's
+dicts, and its metadata written as one JSON text), so the per-row dicts of a
+page can be freed straight away; :func:`build_frame` stitches the pages, drops
+events that the moving window showed on two pages, sorts by time and hands
+back pandas columns of the documented dtypes. Arrow calls cost tens of
+microseconds each whatever their size, so there are a handful per page and
+per column, never per row.
 
 Event metadata is read-only: rows that logged the same metadata share one
 dict, which is what keeps a frame of a million events small (see
@@ -16,9 +18,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import chain, compress
-from typing import Any, Iterable, Sequence
+from itertools import chain
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -28,16 +31,22 @@ from pandas.api.types import union_categoricals
 
 from .errors import ResponseFormatError, StatsigError
 
-try:  # the identity of a metadata object is its JSON text; orjson writes it ~10x faster than json
-    from orjson import OPT_INDENT_2
-    from orjson import dumps as _orjson_dumps
+try:  # a page's metadata is kept as JSON text; orjson writes and reads it ~10x faster than json
+    import orjson
+    from orjson import loads as _json_load
 
-    def _json_text(obj: Any, *, indent: bool = False) -> bytes:
-        return _orjson_dumps(obj, option=OPT_INDENT_2 if indent else None)
+    # Metadata is read back from this text, so anything JSON would not give back as it was (dates,
+    # dataclasses, subclasses) must make the writing fail instead.
+    _OPTIONS = (orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                | orjson.OPT_PASSTHROUGH_SUBCLASS)
+
+    def _json_text(obj: Any) -> bytes:
+        return orjson.dumps(obj, option=_OPTIONS)
 except ImportError:  # pragma: no cover - orjson is a dependency, kept optional for minimal installs
-    def _json_text(obj: Any, *, indent: bool = False) -> bytes:
-        return json.dumps(obj, ensure_ascii=False, indent=2 if indent else None, separators=(",", ": ") if indent
-                          else (",", ":"), allow_nan=False).encode()
+    from json import loads as _json_load
+
+    def _json_text(obj: Any) -> bytes:
+        return json.dumps(obj, ensure_ascii=False, indent=2, separators=(",", ": "), allow_nan=False).encode()
 
 __all__ = [
     "COLUMNS",
@@ -107,13 +116,63 @@ _empty_metadata = _metadata  # unpickles frames pickled before metadata was shar
 EMPTY_METADATA = _Metadata()
 
 
-@dataclass(frozen=True)
-class _MetadataIndex:
-    """The rows of a page that have metadata, their dicts, and these as one indented JSON list."""
+class _PageMetadata(Sequence):
+    """A page's metadata as one indented JSON list: about 15 bytes a row instead of a dict of 64 to 300.
 
-    rows: list
-    objs: list
-    text: bytes | None  # None when the metadata is not JSON (a caller's own objects)
+    Made in one call while the page's dicts are still in the CPU cache, it
+    lets them go at once; :func:`build_frame` reads the text of all pages in
+    bulk. Indexing or iterating decodes it (``EMPTY_METADATA`` for none).
+    """
+
+    __slots__ = ("text", "_rows")
+
+    def __init__(self, text: bytes, rows: int):
+        self.text, self._rows = text, rows
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def _decoded(self) -> list:
+        return [m or EMPTY_METADATA for m in _json_load(self.text)]
+
+    def __getitem__(self, index):
+        return self._decoded()[index]
+
+    def __iter__(self):
+        return iter(self._decoded())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())
+
+
+def _rows_text(metas: Sequence) -> bytes | None:
+    """The rows' metadata as one indented JSON list, if every row's is an object or null; else None."""
+    try:
+        text = _json_text(metas)
+    except (TypeError, ValueError):  # not JSON: a caller's own objects
+        return None
+    # Every item of the list starts a line indented by two spaces, nothing nested does: count them.
+    if text.count(b"\n  {") + text.count(b"\n  n") != len(metas):
+        return None
+    # orjson's result keeps the whole buffer it grew (~250 KB for a page of 1,000): keep a copy of the text.
+    return bytes(memoryview(text))
+
+
+# How orjson (and json, indent=2) lay out a list: every item on lines of its own, after this separator.
+_LIST_START, _ITEM_SEP, _LIST_END = b"[\n  ", b",\n  ", b"\n]"
+
+
+def _item_starts(text: bytes) -> np.ndarray:
+    """Where each item of indented JSON lists of objects and nulls starts."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    newlines = np.flatnonzero(data[:-3] == ord("\n"))
+    after = data[newlines + 3]
+    items = (data[newlines + 1] == ord(" ")) & (data[newlines + 2] == ord(" ")) & (
+        (after == ord("{")) | (after == ord("n")))
+    return newlines[items] + 3
 
 
 @dataclass
@@ -126,12 +185,9 @@ class PageColumns:
     source: pa.Array
     value: pa.Array
     user: pa.Array
-    metadata: list = field(repr=False)  # a dict per row, None or empty for none (build_frame shares them)
+    metadata: Sequence = field(repr=False)  # a dict per row (or None / empty), often a _PageMetadata
     coerced: int = 0
     ids: pa.Array | None = None  # the logs endpoint's event ids; None on the events endpoint
-    # Where the page's metadata is and its JSON text: made while the page's dicts are still in the
-    # CPU cache, it is how build_frame finds the rows that can share one dict.
-    metadata_index: _MetadataIndex | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.timestamp)
@@ -200,10 +256,11 @@ def _timestamps(text: pa.Array, records: Sequence[dict], *, errors: str, page: i
     return pa.array(parsed, type=pa.int64()), len(bad)
 
 
-def _page_metadata(metas: list) -> tuple[list, int]:
-    """Each row's metadata (a dict; None or empty for none) and the count of non-objects."""
-    if set(map(type, metas)) <= {dict, type(None)}:  # the documented shape: build_frame does the rest
-        return metas, 0
+def _page_metadata(metas: list) -> tuple[Sequence, int]:
+    """Each row's metadata (``EMPTY_METADATA`` for none) and the count of non-objects."""
+    text = _rows_text(metas)
+    if text is not None:  # the documented shape
+        return _PageMetadata(text, len(metas)), 0
     metadata, bad = [], 0
     for m in metas:
         if m is None or isinstance(m, dict):
@@ -214,7 +271,7 @@ def _page_metadata(metas: list) -> tuple[list, int]:
     return metadata, bad
 
 
-def _records_metadata(records: Sequence[Any], key: str, *, page: int, errors: str) -> tuple[list, int]:
+def _records_metadata(records: Sequence[Any], key: str, *, page: int, errors: str) -> tuple[Sequence, int]:
     """Each record's metadata object (read from ``key``), after checking records are objects."""
     try:
         try:
@@ -279,7 +336,7 @@ def page_columns(records: Sequence[Any], *, page: int, errors: str = "raise") ->
         )
     timestamp, coerced = _timestamps(ts_text, records, errors=errors, page=page)
     return PageColumns(page=page, timestamp=timestamp, name=name, source=source, value=value, user=user,
-                       metadata=metadata, coerced=coerced + bad_meta, metadata_index=_metadata_index(metadata))
+                       metadata=metadata, coerced=coerced + bad_meta)
 
 
 # The logs endpoint's names for the same fields, in _FIELDS order, then its event id.
@@ -374,6 +431,8 @@ def concat_frames(frames: Iterable[pd.DataFrame | None]) -> pd.DataFrame:
     frames = [f for f in frames if f is not None]
     if not frames:
         return empty_frame()
+    # pandas 2 warns about (and pandas 3 changes) how empty frames weigh on the result's dtypes.
+    frames = [f for f in frames if len(f)] or frames[:1]
     out = pd.concat(frames, ignore_index=True)
     for column in ("name", "source"):
         if column in out and all(isinstance(f[column].dtype, pd.CategoricalDtype) for f in frames):
@@ -408,65 +467,49 @@ def _categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
 
 
-# Indented JSON puts every item of a list on lines of its own, and nothing nested starts at the same
-# indent: the items' texts are the pieces between these separators. One call for the whole page, not
-# one per dict: a million small bytes objects cost far more to allocate than their text.
-_ITEMS_START, _ITEMS_SEP, _ITEMS_END = b"[\n  {", b"\n  },\n  {", b"\n  }\n]"
-
-
-def _metadata_index(metadata: list) -> _MetadataIndex:
-    objs = list(filter(None, metadata))
-    try:
-        text = _json_text(objs, indent=True) if objs else b""
-    except (TypeError, ValueError):
-        text = None
-    return _MetadataIndex(list(compress(range(len(metadata)), metadata)), objs, text)
-
-
-def _metadata_keys(indexes: list[_MetadataIndex]) -> list:
-    """The JSON text of every non-empty metadata of the pages, in row order."""
-    keys = []
-    for index in indexes:
-        if index.text:
-            keys.extend(index.text[len(_ITEMS_START):-len(_ITEMS_END)].split(_ITEMS_SEP))
-        elif index.text is None:  # not JSON (a caller's own objects): such rows share nothing
-            keys.extend(map(_json_key_or_unique, index.objs))
-    return keys
-
-
 def _shared_metadata(pages: list[PageColumns], n: int) -> np.ndarray:
-    """Every row's metadata: ``EMPTY_METADATA``, or the one read-only dict of its distinct value."""
-    indexes = [p.metadata_index or _metadata_index(p.metadata) for p in pages]
+    """Every row's metadata: ``EMPTY_METADATA``, or the one read-only dict of its distinct value.
+
+    Rows share a dict when their metadata has the same JSON text (same keys
+    in the same order, same values of the same types).
+    """
     result = np.full(n, EMPTY_METADATA, dtype=object)
-    counts = [len(index.rows) for index in indexes]
-    if not sum(counts):
+    texts, ranges, start = [], [], 0
+    for p in pages:
+        text = (p.metadata.text if isinstance(p.metadata, _PageMetadata)
+                else _rows_text([m or None for m in p.metadata]))
+        if text is not None:
+            texts.append(text)
+            ranges.append(range(start, start + len(p)))
+        else:  # not JSON: these rows keep their own dicts, read-only like the rest
+            result[start:start + len(p)] = [_Metadata(m) if m else EMPTY_METADATA for m in p.metadata]
+        start += len(p)
+    if not texts:
         return result
-    starts = np.cumsum([0] + [len(p) for p in pages[:-1]])
-    rows = np.fromiter(chain.from_iterable(index.rows for index in indexes), dtype=np.intp, count=sum(counts))
-    rows += np.repeat(starts, counts)
-    objs = list(chain.from_iterable(index.objs for index in indexes))
-    encoded = pa.array(_metadata_keys(indexes), type=pa.binary()).dictionary_encode()
+    # All pages' items in one list, each followed by the separator: a row's key is its item's text up
+    # to the next item, the same wherever the row is.
+    text = b"\n  " + _ITEM_SEP.join(t[len(_LIST_START):-len(_LIST_END)] for t in texts) + _ITEM_SEP
+    offsets = np.append(_item_starts(text), len(text))
+    keys = pa.Array.from_buffers(pa.large_binary(), len(offsets) - 1,
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+    encoded = keys.dictionary_encode()
     codes = encoded.indices.to_numpy()
-    first = np.empty(len(encoded.dictionary), dtype=np.intp)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    distinct = [objs[i] for i in first]
-    shared = np.empty(len(distinct), dtype=object)
-    shared[:] = [_Metadata(m) for m in distinct]
-    out = shared[codes]
-    # A nested list or dict would still be mutable, and shared: such rows keep their own.
-    nested = [j for j, m in enumerate(distinct) if any(isinstance(v, (dict, list)) for v in m.values())]
-    if nested:
-        own = np.flatnonzero(np.isin(codes, nested))
-        out[own] = [_Metadata(objs[i]) for i in own]
-    result[rows] = out
+    shared = np.empty(len(encoded.dictionary), dtype=object)
+    nested = []
+    for j, key in enumerate(encoded.dictionary.to_pylist()):
+        if key.startswith((b"{}", b"null")):
+            shared[j] = EMPTY_METADATA
+        else:
+            shared[j] = _Metadata(_json_load(key[: -len(_ITEM_SEP)]))
+            if any(isinstance(v, (dict, list)) for v in shared[j].values()):
+                nested.append(j)  # a nested list or dict would still be mutable, and shared
+    rows = shared[codes]
+    for i in np.flatnonzero(np.isin(codes, nested)) if nested else ():  # such rows get their own
+        rows[i] = _Metadata(_json_load(keys[int(i)].as_py()[: -len(_ITEM_SEP)]))
+    if len(ranges) == len(pages):
+        return rows
+    result[np.fromiter(chain.from_iterable(ranges), dtype=np.intp, count=len(rows))] = rows
     return result
-
-
-def _json_key_or_unique(m: dict) -> bytes:
-    try:
-        return _json_text([m], indent=True)[len(_ITEMS_START):-len(_ITEMS_END)]
-    except (TypeError, ValueError):
-        return b"\x00%d" % id(m)  # no JSON text starts with NUL; the dict outlives the read
 
 
 def _metadata_key(m: dict) -> str:
