@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -454,7 +455,10 @@ class _Freq:
 
 def _parse_freq(freq: Any) -> _Freq:
     try:
-        offset = to_offset(freq)
+        with warnings.catch_warnings():
+            # pandas 2.2 warns about some spellings (e.g. 'H') before accepting or refusing them.
+            warnings.simplefilter("ignore", FutureWarning)
+            offset = to_offset(freq)
     except (TypeError, ValueError) as exc:
         raise StatsigError(f"unknown freq {freq!r}: {exc}") from None
     text = freq if isinstance(freq, str) else offset.freqstr
