@@ -12,6 +12,7 @@ from ._version import __version__
 from .accessor import StatsigAccessor
 from .errors import (
     AuthenticationError,
+    FrameSchemaError,
     NotFoundError,
     RateLimitError,
     ReportError,
@@ -41,6 +42,7 @@ __all__ = [
     "StatsigError",
     "StatsigAPIError",
     "AuthenticationError",
+    "FrameSchemaError",
     "NotFoundError",
     "RateLimitError",
     "ReportError",

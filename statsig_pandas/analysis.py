@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.tseries.frequencies import to_offset
 
-from .errors import StatsigError
+from .errors import FrameSchemaError, StatsigError
 from .frame import METADATA_PREFIX, STRING_DTYPE, expand_metadata_columns
 
 __all__ = [
@@ -78,14 +78,6 @@ _MAX_TABLE = 1 << 26
 # Columns this long are counted in parts on several threads.
 _PARALLEL_ROWS = 1 << 20
 _WORKERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
-class FrameSchemaError(StatsigError, AttributeError):
-    """The frame lacks a column of the events schema, or has it with an unusable dtype.
-
-    An :class:`AttributeError` too, as pandas expects of an accessor that does
-    not apply to a frame (``hasattr(df, "statsig")`` is then False).
-    """
 
 
 # ---------------------------------------------------------------- validation

@@ -13,6 +13,8 @@ reaches the user::
     │   └── RateLimitError          429 after retries (.retry_after)
     ├── ResponseFormatError         a body that is not the documented envelope
     ├── StatsigConnectionError      network failure or timeout after retries
+    ├── FrameSchemaError            a frame lacks the events columns df.statsig needs
+    │                               (also an AttributeError, as pandas expects)
     └── ReportError                 a report could not be rendered (.cell, .ename,
                                     .evalue); nothing was written
 
@@ -36,6 +38,7 @@ __all__ = [
     "ResponseFormatError",
     "StatsigConnectionError",
     "ReportError",
+    "FrameSchemaError",
     "StatsigWarning",
     "redact",
 ]
@@ -130,6 +133,14 @@ def _rebuild_format_error(cls, message, status, page, snippet):
 
 class StatsigConnectionError(StatsigError):
     """The API could not be reached (refused, dropped, timed out) after every retry."""
+
+
+class FrameSchemaError(StatsigError, AttributeError):
+    """The frame lacks a column of the events schema, or has it with an unusable dtype.
+
+    An :class:`AttributeError` too, as pandas expects of an accessor that does
+    not apply to a frame (``hasattr(df, "statsig")`` is then False).
+    """
 
 
 class ReportError(StatsigError):
