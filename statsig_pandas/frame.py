@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,16 +50,16 @@ except ImportError:  # pragma: no cover - orjson is a dependency, kept optional 
 
 __all__ = [
     "COLUMNS",
-    "SCHEMA",
     "EMPTY_METADATA",
+    "SCHEMA",
     "PageColumns",
-    "page_columns",
     "build_frame",
+    "concat_frames",
     "empty_frame",
     "expand_metadata_columns",
     "log_page_columns",
+    "page_columns",
     "split_pages",
-    "concat_frames",
 ]
 
 TIMESTAMP_DTYPE = pd.DatetimeTZDtype("ms", "UTC")
@@ -124,7 +124,7 @@ class _PageMetadata(Sequence):
     bulk. Indexing or iterating decodes it (``EMPTY_METADATA`` for none).
     """
 
-    __slots__ = ("text", "_rows")
+    __slots__ = ("_rows", "text")
 
     def __init__(self, text: bytes, rows: int):
         self.text, self._rows = text, rows
@@ -148,14 +148,16 @@ class _PageMetadata(Sequence):
         return repr(self._decoded())
 
 
+_OBJECT_OR_NULL = {dict, type(None)}
+
+
 def _rows_text(metas: Sequence) -> bytes | None:
     """The rows' metadata as one indented JSON list, if every row's is an object or null; else None."""
+    if not set(map(type, metas)) <= _OBJECT_OR_NULL:
+        return None
     try:
         text = _json_text(metas)
     except (TypeError, ValueError):  # not JSON: a caller's own objects
-        return None
-    # Every item of the list starts a line indented by two spaces, nothing nested does: count them.
-    if text.count(b"\n  {") + text.count(b"\n  n") != len(metas):
         return None
     # orjson's result keeps the whole buffer it grew (~250 KB for a page of 1,000): keep a copy of the text.
     return bytes(memoryview(text))
@@ -192,7 +194,7 @@ class PageColumns:
     def __len__(self) -> int:
         return len(self.timestamp)
 
-    def filter(self, mask: np.ndarray, *, coerced: int = 0) -> "PageColumns":
+    def filter(self, mask: np.ndarray, *, coerced: int = 0) -> PageColumns:
         """The rows where ``mask`` is true."""
         keep = pa.array(mask)
         return PageColumns(
