@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections import Counter
@@ -383,3 +384,12 @@ def test_a_synthetic_store_is_deterministic_and_compact():
     assert total == int(a.bounds[2] - a.bounds[1])
     assert a.log_items(rows) == b.log_items(rows)
     assert a.nbytes < 20 * len(a)  # bytes per event: columns of small integer codes
+
+
+def test_prerendered_store_serves_the_same_bytes():
+    plain = LogStore.synthetic(20_000, start_ms=0, end_ms=10**9, seed=4)
+    cached = LogStore.synthetic(20_000, start_ms=0, end_ms=10**9, seed=4).prerender()
+    for name, offset in ((None, 0), ("purchase", 700), ("add_to_cart", 12_000)):
+        rows, _ = plain.select(name, 0, 10**9, offset=offset, limit=1000)
+        assert cached.log_items_json(rows) == plain.log_items_json(rows)
+        assert json.loads(plain.log_items_json(rows)) == plain.log_items(rows)

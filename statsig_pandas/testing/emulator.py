@@ -166,12 +166,15 @@ class StatsigEmulator:
     @classmethod
     def for_logs(cls, n_events: int = 2_000_000, *, names: Iterable[str] = DEFAULT_EVENT_NAMES,
                  start_ms: int | None = None, end_ms: int | None = None, seed: int = 0, users: int = 10_000,
-                 **kwargs) -> "StatsigEmulator":
+                 prerender: bool = False, **kwargs) -> "StatsigEmulator":
         """An emulator of ``n_events`` synthetic events over ``[start_ms, end_ms)`` (default: the last 30 days).
 
         Built column by column (:meth:`LogStore.synthetic`): ten million
-        events take seconds and a few hundred MB. Other keyword arguments go
-        to the constructor (``api_key``, ``latency``, ``max_cursor_rows``, ...).
+        events take seconds and a few hundred MB. ``prerender=True`` renders
+        every event's JSON up front (:meth:`LogStore.prerender`), so that the
+        emulator is not what a benchmark of concurrent clients measures.
+        Other keyword arguments go to the constructor (``api_key``,
+        ``latency``, ``max_cursor_rows``, ...).
 
         Examples
         --------
@@ -180,6 +183,8 @@ class StatsigEmulator:
         """
         store = LogStore.synthetic(n_events, names=tuple(names), start_ms=start_ms, end_ms=end_ms, seed=seed,
                                    users=users)
+        if prerender:
+            store.prerender()
         return cls(logs=store, **kwargs)
 
     # -- data ---------------------------------------------------------------

@@ -174,6 +174,9 @@ class LogStore:
         self._name_index = {name: i for i, name in enumerate(self.names)}
         self._global: tuple[np.ndarray, np.ndarray] | None = None
         self._global_lock = threading.Lock()
+        self._json: tuple | None = None  # each string table encoded as JSON, for log_items_json
+        self._empty_value = -1
+        self._rendered: np.ndarray | None = None  # every row's JSON, once prerender() has run
 
     # -- building -----------------------------------------------------------
     @classmethod
@@ -371,6 +374,50 @@ class LogStore:
             items.append(item)
         return items
 
+    def log_items_json(self, rows: np.ndarray) -> bytes:
+        """The JSON array :meth:`log_items` would give, rendered without a dict per row
+        (every string is encoded once per store), or taken from :meth:`prerender`'s cache."""
+        if self._rendered is not None:
+            return b"[" + b",".join(self._rendered[rows].tolist()) + b"]"
+        return b"[" + b",".join(self._render(rows)) + b"]"
+
+    def prerender(self) -> "LogStore":
+        """Render every row once, so that serving a page is a slice and a join (~0.1 ms).
+
+        For benchmarks of concurrent clients: they measure the client, and on two cores a
+        server spending 2 ms of Python a page would be what they measured. Costs about
+        2 s and 200 bytes per million... per event: 2,000,000 events take ~4 s and ~400 MB.
+        """
+        rendered = np.empty(len(self.ts), dtype=object)
+        step = 100_000
+        for lo in range(0, len(self.ts), step):
+            rows = np.arange(lo, min(lo + step, len(self.ts)), dtype=np.int64)
+            rendered[lo:lo + len(rows)] = self._render(rows)
+        self._rendered = rendered
+        return self
+
+    def _render(self, rows: np.ndarray) -> list[bytes]:
+        tables = self._json_tables()
+        ids, ts, name_of, source, value, user, fields = self._columns(rows)
+        iso = np.datetime_as_string(ts.astype("M8[ms]"), unit="ms", timezone="UTC").astype("S24").tolist()
+        version = self.version[rows].tolist()
+        names, sources, values, users, versions, fields_json = tables
+        null_empty = self._empty_value
+        return [b'{"id":"%016x","timestamp":"%s","event_name":%s,"user_id":%s,"value":%s,'
+                b'"sdk_type":%s,"sdk_version":%s%s}' % (
+                    id_, stamp, names[n], users[u], b"null" if v == null_empty and id_ & 1 else values[v],
+                    sources[s], versions[ver], fields_json[f])
+                for id_, stamp, n, s, v, u, ver, f in zip(ids, iso, name_of, source, value, user, version, fields)]
+
+    def _json_tables(self):
+        if self._json is None:
+            encode = lambda table: [orjson.dumps(x) for x in table]  # noqa: E731
+            self._empty_value = self.values.index("") if "" in self.values else -1
+            self._json = (encode(self.names), encode(self.sources), encode(self.values), encode(self.users),
+                          encode(self.versions),
+                          [b',"fields":' + orjson.dumps(f) if f else b"" for f in self.fields_table])
+        return self._json
+
     def event_items(self, rows: np.ndarray) -> list[dict]:
         """``rows`` as the events endpoint renders them (string epoch ``timestamp``, ``name``, ``userID``...)."""
         _, ts, name_of, source, value, user, fields = self._columns(rows)
@@ -488,12 +535,9 @@ class LogsEndpoint:
                                    limit=request.limit)
         after = request.offset + len(rows)
         has_more = after < total
-        return orjson.dumps({
-            "message": "Logs listed successfully.",
-            "data": store.log_items(rows),
-            "pagination": {"next_cursor": self._cursor(after, request) if has_more else None,
-                           "has_more": has_more},
-        })
+        pagination = {"next_cursor": self._cursor(after, request) if has_more else None, "has_more": has_more}
+        return (b'{"message":"Logs listed successfully.","data":' + store.log_items_json(rows)
+                + b',"pagination":' + orjson.dumps(pagination) + b"}")
 
     # -- cursors --------------------------------------------------------------
     def _digest(self, payload: bytes, binding: bytes) -> bytes:
