@@ -310,3 +310,15 @@ def test_user_session_is_not_given_the_key(emulator):
     with requests.Session() as session:
         read_events("purchase", base_url=emulator.url, api_key=emulator.api_key, session=session, progress=False)
         assert all(emulator.api_key not in str(v) for v in session.headers.values())
+
+
+def test_proxy_from_the_environment_is_still_used(emulator, monkeypatch):
+    # Nothing listens on port 9: the read can only succeed through the proxy (the emulator, which
+    # serves absolute-URI requests as a forward proxy would pass them on).
+    monkeypatch.setenv("HTTP_PROXY", emulator.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    df = read_events("purchase", base_url="http://127.0.0.1:9", api_key=emulator.api_key, retry=FAST,
+                     progress=False)
+    assert len(df) == len(emulator.events("purchase"))
+    assert emulator.requests and all(r.path == "/console/v1/events/purchase" for r in emulator.requests)
