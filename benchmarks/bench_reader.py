@@ -32,8 +32,6 @@ import gc
 import json
 import os
 import platform
-import re
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -49,14 +47,16 @@ import pyarrow as pa
 from statsig_pandas import read_events
 from statsig_pandas.frame import build_frame, page_columns
 from statsig_pandas.reader import _gc_paused
-from statsig_pandas.testing import StatsigEmulator, synthetic_events
+from statsig_pandas.testing import synthetic_events
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import KEY_ENV, Targets, emulator_process, mb, peak_rss, reset_peak_rss  # noqa: E402
 
 PAGE_SIZES = (100, 1000)
 END_MS = 1_774_000_000_000  # fixed, so every run converts the same bytes
 CONCURRENCY = (1, 4, 8)
 READ_PAGES, READ_PAGE_SIZE, LATENCY = 200, 100, 0.02
 EVENT_NAME = "add_to_cart"
-KEY_ENV = "BENCH_EMULATOR_KEY"
 
 # Targets of the issue: ours >= 4x naive and >= 0.5x the parse floor (rows/s); frame bytes/row and peak
 # RSS at most 1/4 and 1/2 of naive's; the 200-page read at concurrency 8 at least 6x faster than at 1.
@@ -153,22 +153,6 @@ def time_paths(raw_pages: list[bytes], repeat: int) -> dict[str, dict[str, float
     return best
 
 
-def _status(field: str) -> int:
-    with open("/proc/self/status") as status:
-        return int(re.search(rf"^{field}:\s+(\d+) kB", status.read(), re.MULTILINE).group(1)) * 1024
-
-
-def reset_peak_rss() -> int:
-    """Forget the peak so far (a child inherits its parent's across fork and exec); return the RSS now."""
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")
-    return _status("VmRSS")
-
-
-def peak_rss() -> int:
-    return _status("VmHWM")
-
-
 def measure_memory(path_name: str, pages_file: Path) -> dict:
     """In a fresh process: peak RSS of one conversion, then the bytes its frame holds."""
     convert = PATHS[path_name]
@@ -195,24 +179,20 @@ def memory_in_subprocess(path_name: str, pages_file: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def serve_emulator(n_events: int, latency: float) -> None:
-    """Child process: serve the emulator until the parent closes our stdin."""
-    events = synthetic_events(n_events, names=(EVENT_NAME,), seed=0, end_ms=END_MS)
-    with StatsigEmulator(events, api_key=os.environ[KEY_ENV], latency=latency) as emulator:
-        print(emulator.url, flush=True)
-        sys.stdin.read()
+SERVE = """
+import os, sys
+from statsig_pandas.testing import StatsigEmulator, synthetic_events
+events = synthetic_events({n}, names=({name!r},), seed=0, end_ms={end})
+with StatsigEmulator(events, api_key=os.environ[{key!r}], latency={latency}) as emulator:
+    print(emulator.url, flush=True)
+    sys.stdin.read()
+"""
 
 
 def time_concurrent_reads(repeat: int) -> dict[int, float]:
-    key = "bench-" + secrets.token_hex(8)
     n_events = READ_PAGES * READ_PAGE_SIZE
-    server = subprocess.Popen([sys.executable, __file__, "--serve-emulator", str(n_events), str(LATENCY)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, KEY_ENV: key})
-    try:
-        url = server.stdout.readline().strip()
-        if not url:
-            raise RuntimeError("the emulator process did not start")
+    code = SERVE.format(n=n_events, name=EVENT_NAME, end=END_MS, key=KEY_ENV, latency=LATENCY)
+    with emulator_process(code) as (url, key):
         best = dict.fromkeys(CONCURRENCY, float("inf"))
         for round_ in range(repeat):
             for concurrency in CONCURRENCY if round_ % 2 == 0 else CONCURRENCY[::-1]:
@@ -225,28 +205,9 @@ def time_concurrent_reads(repeat: int) -> dict[int, float]:
                     raise RuntimeError(f"read {len(frame)} events in {pages} pages, expected {n_events} in "
                                        f"{READ_PAGES}")
         return best
-    finally:
-        server.stdin.close()
-        server.wait(timeout=30)
 
 
 # -- report --------------------------------------------------------------------------------------------------
-class Targets:
-    def __init__(self):
-        self.missed = 0
-        self.lines: list[str] = []
-
-    def check(self, label: str, value: float, limit: float, *, at_least: bool) -> None:
-        ok = value >= limit if at_least else value <= limit
-        self.missed += not ok
-        sign = ">=" if at_least else "<="
-        self.lines.append(f"  {'PASS' if ok else 'MISS'}  {label}: {value:.2f}x ({sign} {limit:g}x)")
-
-
-def mb(n: float) -> str:
-    return f"{n / 1e6:,.0f} MB"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="100,000 events and fewer runs")
@@ -302,16 +263,12 @@ def main(argv: list[str] | None = None) -> int:
                   MIN_CONCURRENCY_SPEEDUP, at_least=True)
 
     print("\nTargets")
-    print("\n".join(targets.lines))
-    print(f"\n{'all targets met' if not targets.missed else f'{targets.missed} target(s) missed'}")
-    return 1 if targets.missed else 0
+    return targets.report()
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--memory-worker"]:
         print(json.dumps(measure_memory(sys.argv[2], Path(sys.argv[3]))))
-    elif sys.argv[1:2] == ["--serve-emulator"]:
-        serve_emulator(int(sys.argv[2]), float(sys.argv[3]))
     elif sys.argv[1:2] == ["--write-pages"]:
         write_pages(int(sys.argv[2]), Path(sys.argv[3]))
     else:
