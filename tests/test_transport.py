@@ -27,7 +27,7 @@ from statsig_pandas.testing import StatsigEmulator
 from statsig_pandas.transport import Transport
 
 FAST = RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_cap=0.05, retry_after_cap=0.3, jitter=lambda: 0.0)
-SECRET = "console-Pl4nt3dS3cr3tKeyThatMustNeverLeak9"
+SECRET = "console-planted-secret-that-must-never-leak"
 
 
 def read(emu, name="purchase", **kwargs):

@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 SPEC = HERE / "statsig-events-openapi.json"
 PRISM_JS = HERE / "node_modules" / "@stoplight" / "prism-cli" / "dist" / "index.js"
 # Made up: Prism only checks that the key header is there.
-API_KEY = "console-contractTestKey0123456789"
+API_KEY = "console-contract-test-key-not-real"
 _LISTENING = re.compile(rb"Prism is listening on (http://127\.0\.0\.1:\d+)")
 STARTUP_TIMEOUT = 60
 
