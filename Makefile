@@ -9,10 +9,18 @@ OLDEST_PANDAS ?= pandas==2.2.*
 
 .PHONY: setup test test-oldest demo bench clean browser-deps prism
 
+# Install into the venv $(1) the package with its test extras, plus $(2). uv (from PyPI, into the
+# venv) resolves and installs in seconds where pip takes minutes, and caches for the second venv;
+# plain pip is the fallback where uv cannot be had.
+define install
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install -q --disable-pip-version-check uv || true
+	if [ -x $(1)/bin/uv ]; then $(1)/bin/uv pip install --python $(1)/bin/python -q -e ".[test]" $(2); \
+	else $(1)/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" $(2); fi
+endef
+
 $(STAMP): setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[test]"
+	$(call install,$(VENV),)
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -49,8 +57,7 @@ $(PRISM_STAMP): tests/contract/package.json $(wildcard tests/contract/package-lo
 # The suite against the oldest pandas we support (what the browser tests check
 # does not depend on pandas, so they run only in `make test`).
 test-oldest: prism
-	$(PYTHON) -m venv $(OLDEST_VENV)
-	$(OLDEST_VENV)/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" "$(OLDEST_PANDAS)"
+	$(call install,$(OLDEST_VENV),"$(OLDEST_PANDAS)")
 	$(OLDEST_VENV)/bin/python -c "import pandas; print('pandas', pandas.__version__)"
 	$(OLDEST_VENV)/bin/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
