@@ -357,6 +357,7 @@ class _RangeRead:
         ready: list = []  # rows below it, waiting for a full chunk
         carry = None  # a de-duplicated, sorted remainder shorter than a chunk
         duplicates = 0
+        last = -1  # the watermark the held rows were last split at
         with transport:
             walk, paginator = self._walk(transport)
             pages = iter(paginator)
@@ -365,8 +366,12 @@ class _RangeRead:
                 if page is not None:
                     held.append(page.columns)
                 watermark = page.settled if page is not None else None
-                below, held = split_pages(held, before=watermark)
-                ready.extend(below)
+                # A new page's window starts at or after the watermark, so only a move of the
+                # watermark can release rows: split the held pages only then.
+                if watermark != last:
+                    below, held = split_pages(held, before=watermark)
+                    ready.extend(below)
+                    last = watermark
                 waiting = sum(map(len, ready)) + (len(carry) if carry is not None else 0)
                 if page is not None and waiting < chunksize:
                     continue
