@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import threading
 from typing import Any, Callable, Mapping
 from urllib.parse import urljoin, urlsplit
 
@@ -184,8 +183,6 @@ class Transport:
             session.proxies.update(settings["proxies"])
             session.verify = settings["verify"]
         self._session = session
-        self._lock = threading.Lock()
-        self.requests_sent = 0
 
     def __repr__(self) -> str:
         return f"<Transport {self.base_url} key=***>"
@@ -219,8 +216,6 @@ class Transport:
         """One attempt: the request, same-origin redirects, and the whole body."""
         home = _origin(self.base_url)
         for _ in range(MAX_REDIRECTS + 1):
-            with self._lock:
-                self.requests_sent += 1
             response = self._session.get(url, params=params, headers=self.headers, timeout=self.timeout,
                                          allow_redirects=False)
             content = response.content  # a connection dropped mid-body raises here, inside the attempt

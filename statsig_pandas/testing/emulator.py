@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterable
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .logs import LOGS_PATH, MAX_CURSOR_ROWS, LogsEndpoint, LogsRequestError, LogStore, epoch_ms
 from .synthetic import DEFAULT_EVENT_NAMES, synthetic_events
@@ -424,8 +424,3 @@ def _send_raw(handler, status: int, body: bytes, content_type: str, extra: dict 
 def _send_json(handler, status: int, body: dict | bytes, extra: dict | None = None) -> None:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()  # bytes: already encoded JSON
     _send_raw(handler, status, data, "application/json; charset=utf-8", extra)
-
-
-def event_url_path(name: str) -> str:
-    """The path the emulator serves for an event (as a client should build it)."""
-    return f"{EVENTS_PREFIX}/{quote(name, safe='')}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import os
 import re
 import shutil
 import signal
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import support
 
 from statsig_pandas.testing import StatsigEmulator
 
@@ -36,9 +36,7 @@ STARTUP_TIMEOUT = 60
 
 def unavailable(reason: str):
     """Skip, or fail under CI, which must run the contract tests."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI is set, so the contract tests must run", pytrace=False)
-    pytest.skip(reason)
+    support.unavailable(reason, in_ci="CI is set, so the contract tests must run")
 
 
 @dataclass
@@ -89,12 +87,7 @@ def run_prism(*args: str, log: Path):
             time.sleep(0.05)
         yield Prism(match.group(1).decode(), log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        support.stop(process)
 
 
 @pytest.fixture(scope="session")

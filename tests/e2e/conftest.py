@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+import support
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -43,9 +44,7 @@ SERVER_START_TIMEOUT = 30  # seconds; it takes about 3 on a 2-core machine
 
 def _missing(reason: str):
     """Skip where the browser cannot run, but never silently in CI: CI must run it."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this test must run; `make test` installs chromium)")
-    pytest.skip(reason)
+    support.unavailable(reason, in_ci="CI is set, so this test must run; `make test` installs chromium")
 
 
 @pytest.fixture(scope="session")
@@ -134,13 +133,8 @@ def jupyterlab(tmp_path_factory, chromium_path) -> Lab:
             time.sleep(0.2)
         yield lab
     finally:
-        # SIGTERM lets the server shut its kernels down; wait() reaps it (no zombie).
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        # SIGTERM lets the server shut its kernels down before it is reaped.
+        support.stop(process, timeout=15)
 
 
 @dataclass
