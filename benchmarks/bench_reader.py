@@ -45,7 +45,8 @@ import pandas as pd
 import pyarrow as pa
 
 from statsig_pandas import read_events
-from statsig_pandas.frame import build_frame, page_columns
+from statsig_pandas.decode import EVENTS
+from statsig_pandas.frame import build_frame
 from statsig_pandas.reader import _gc_paused
 from statsig_pandas.testing import synthetic_events
 
@@ -67,7 +68,7 @@ MIN_VS_NAIVE, MIN_VS_FLOOR, MAX_FRAME_VS_NAIVE, MAX_PEAK_VS_NAIVE, MIN_CONCURREN
 def ours(raw_pages: Iterable[bytes]) -> pd.DataFrame:
     """The reader's work once the bodies have arrived: parse, columns per page, one frame."""
     with _gc_paused():
-        pages = [page_columns(orjson.loads(raw)["data"], page=number) for number, raw in enumerate(raw_pages, 1)]
+        pages = [EVENTS.columns(EVENTS.parse(raw).data, page=number) for number, raw in enumerate(raw_pages, 1)]
     frame, _ = build_frame(pages)
     return frame
 

@@ -31,8 +31,8 @@ from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 import ipywidgets as widgets
+import msgspec
 import numpy as np
-import orjson
 import pandas as pd
 import requests
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -177,7 +177,7 @@ def _png(draw: Callable[[Any], None]) -> bytes:
 def _metadata_json(value: Any) -> str:
     if not value:
         return "" if value is None or isinstance(value, float) else "{}"
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
+    return msgspec.json.encode(value, order="sorted", enc_hook=str).decode()
 
 
 @dataclass(frozen=True)
@@ -752,9 +752,9 @@ class _PageCounter:
         if response.status_code != 200:
             return
         try:
-            body = orjson.loads(response.content)
+            body = msgspec.json.decode(response.content)
             data, pagination = body.get("data"), body.get("pagination") or {}
-        except (orjson.JSONDecodeError, AttributeError):
+        except (msgspec.DecodeError, AttributeError):
             return  # the reader reports a malformed page itself
         with self._lock:
             total = pagination.get("totalItems") if isinstance(pagination, dict) else None

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -31,22 +32,9 @@ from pandas.api.types import union_categoricals
 
 from .errors import ResponseFormatError, StatsigError
 
-try:  # a page's metadata is kept as JSON text; orjson writes and reads it ~10x faster than json
-    import orjson
-    from orjson import loads as _json_load
-
-    # Metadata is read back from this text, so anything JSON would not give back as it was (dates,
-    # dataclasses, subclasses) must make the writing fail instead.
-    _OPTIONS = (orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-                | orjson.OPT_PASSTHROUGH_SUBCLASS)
-
-    def _json_text(obj: Any) -> bytes:
-        return orjson.dumps(obj, option=_OPTIONS)
-except ImportError:  # pragma: no cover - orjson is a dependency, kept optional for minimal installs
-    from json import loads as _json_load
-
-    def _json_text(obj: Any) -> bytes:
-        return json.dumps(obj, ensure_ascii=False, indent=2, separators=(",", ": "), allow_nan=False).encode()
+# A page's metadata is kept as JSON text: msgspec writes and reads it ~10x faster than json.
+_json_load = msgspec.json.decode
+_encode_lines = msgspec.json.Encoder().encode_lines
 
 __all__ = [
     "COLUMNS",
@@ -117,23 +105,24 @@ EMPTY_METADATA = _Metadata()
 
 
 class _PageMetadata(Sequence):
-    """A page's metadata as one indented JSON list: about 15 bytes a row instead of a dict of 64 to 300.
+    """A page's metadata as the JSON text of each row: about 10 bytes a row instead of a dict of 64 to 300.
 
-    Made in one call while the page's dicts are still in the CPU cache, it
-    lets them go at once; :func:`build_frame` reads the text of all pages in
-    bulk. Indexing or iterating decodes it (``EMPTY_METADATA`` for none).
+    ``texts`` is an Arrow binary array, one JSON object or ``null`` per row,
+    made while the page's events are still in the CPU cache so that they can
+    go at once; :func:`build_frame` reads the texts of all pages in bulk.
+    Indexing or iterating decodes them (``EMPTY_METADATA`` for none).
     """
 
-    __slots__ = ("_rows", "text")
+    __slots__ = ("texts",)
 
-    def __init__(self, text: bytes, rows: int):
-        self.text, self._rows = text, rows
+    def __init__(self, texts: pa.Array):
+        self.texts = texts
 
     def __len__(self) -> int:
-        return self._rows
+        return len(self.texts)
 
     def _decoded(self) -> list:
-        return [m or EMPTY_METADATA for m in _json_load(self.text)]
+        return [_json_load(t) or EMPTY_METADATA for t in self.texts.to_pylist()]
 
     def __getitem__(self, index):
         return self._decoded()[index]
@@ -151,30 +140,37 @@ class _PageMetadata(Sequence):
 _OBJECT_OR_NULL = {dict, type(None)}
 
 
-def _rows_text(metas: Sequence) -> bytes | None:
-    """The rows' metadata as one indented JSON list, if every row's is an object or null; else None."""
+def split_joined(joined: bytes, count: int, *, sep: bytes, binary: bool = False) -> pa.Array | None:
+    """``count`` items joined by ``sep`` as one Arrow string (or binary) array; None if miscounted.
+
+    One ``join`` and one Arrow split instead of a converter call per item. A
+    trailing separator is allowed. None when an item itself holds the
+    separator (the count is then wrong).
+    """
+    if not count:
+        return pa.array([], type=pa.large_binary() if binary else _TEXT)
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [
+        None, pa.py_buffer(np.array([0, len(joined)], dtype=np.int64)), pa.py_buffer(joined)])
+    items = pc.split_pattern(whole, pattern=sep, memory_pool=pa.system_memory_pool()).flatten()
+    if len(items) == count + 1 and joined.endswith(sep):
+        items = items.slice(0, count)
+    if len(items) != count:
+        return None
+    return items if binary else items.view(_TEXT)  # str.encode gave valid UTF-8
+
+
+def _rows_texts(metas: Sequence) -> pa.Array | None:
+    """The rows' metadata as JSON texts, if every row's is an object or null that JSON gives back as it was."""
     if not set(map(type, metas)) <= _OBJECT_OR_NULL:
         return None
     try:
-        text = _json_text(metas)
-    except (TypeError, ValueError):  # not JSON: a caller's own objects
+        lines = _encode_lines(metas)
+    except (TypeError, ValueError, msgspec.EncodeError):  # not JSON: a caller's own objects
         return None
-    # orjson's result keeps the whole buffer it grew (~250 KB for a page of 1,000): keep a copy of the text.
-    return bytes(memoryview(text))
-
-
-# How orjson (and json, indent=2) lay out a list: every item on lines of its own, after this separator.
-_LIST_START, _ITEM_SEP, _LIST_END = b"[\n  ", b",\n  ", b"\n]"
-
-
-def _item_starts(text: bytes) -> np.ndarray:
-    """Where each item of indented JSON lists of objects and nulls starts."""
-    data = np.frombuffer(text, dtype=np.uint8)
-    newlines = np.flatnonzero(data[:-3] == ord("\n"))
-    after = data[newlines + 3]
-    items = (data[newlines + 1] == ord(" ")) & (data[newlines + 2] == ord(" ")) & (
-        (after == ord("{")) | (after == ord("n")))
-    return newlines[items] + 3
+    # Dates, tuples, NaN... would come back as something else: such rows keep their own dicts.
+    if _json_load(b"[" + lines[:-1].replace(b"\n", b",") + b"]") != list(metas):
+        return None
+    return split_joined(lines, len(metas), sep=b"\n", binary=True)
 
 
 @dataclass
@@ -260,9 +256,9 @@ def _timestamps(text: pa.Array, records: Sequence[dict], *, errors: str, page: i
 
 def _page_metadata(metas: list) -> tuple[Sequence, int]:
     """Each row's metadata (``EMPTY_METADATA`` for none) and the count of non-objects."""
-    text = _rows_text(metas)
-    if text is not None:  # the documented shape
-        return _PageMetadata(text, len(metas)), 0
+    texts = _rows_texts(metas)
+    if texts is not None:  # the documented shape
+        return _PageMetadata(texts), 0
     metadata, bad = [], 0
     for m in metas:
         if m is None or isinstance(m, dict):
@@ -398,6 +394,167 @@ def log_page_columns(records: Sequence[Any], *, page: int, errors: str = "raise"
                        metadata=metadata, coerced=coerced + bad_meta, ids=None if ids.null_count else ids)
 
 
+# -- pages decoded to lists of field values (see decode.py) --------------------------------------------------
+_NUL = "\x00"  # joins a field's values: none may hold one (checked)
+
+
+def _text_columns(columns: list[list]) -> list[pa.Array]:
+    """Lists of str (or None) as Arrow string arrays: one copy for all of them, split on NULs."""
+    n = len(columns[0])
+    try:
+        joinable = columns
+        joined = _NUL.join(chain.from_iterable(columns))
+    except TypeError:  # a null: only the columns without one are joined
+        joinable = [c for c in columns if None not in c]
+        joined = _NUL.join(chain.from_iterable(joinable))
+    whole = split_joined(joined.encode(), n * len(joinable), sep=b"\x00") if joinable else None
+    if whole is None:  # nulls, or a NUL inside a string: Arrow's converter, one item at a time
+        return [pa.array(c, type=_TEXT) for c in columns]
+    sliced = {id(c): whole.slice(i * n, n) for i, c in enumerate(joinable)}
+    return [sliced[id(c)] if id(c) in sliced else pa.array(c, type=_TEXT) for c in columns]
+
+
+def _objects_or_nulls(joined: bytes, rows: int) -> bool:
+    """Whether NUL-joined JSON texts are each an object or null (JSON text never holds a raw NUL)."""
+    starts = joined.count(b"\x00{") + joined.count(b"\x00n") + joined.startswith((b"{", b"n"))
+    return starts == rows
+
+
+def list_columns(fields: Sequence[list], metadata: Sequence, *, page: int, errors: str = "raise",
+                 logs: bool = False) -> PageColumns:
+    """Columns from one list per field (in ``_FIELDS`` or ``_LOG_FIELDS`` order) and raw metadata JSON texts.
+
+    The values are str or None, as a typed decoder gives them; anything the
+    bulk path cannot take (a time that does not parse, a metadata that is not
+    an object) goes through :func:`page_columns` / :func:`log_page_columns`,
+    which give the same columns or the documented error.
+    """
+    joined = b"\x00".join(metadata)
+    if _objects_or_nulls(joined, len(metadata)):
+        texts = split_joined(joined, len(metadata), sep=b"\x00", binary=True)
+        timestamp, name, source, value, user, *ids = _text_columns(list(fields))
+        try:
+            timestamp = pc.cast(timestamp, _UTC_MS).cast(pa.int64()) if logs else timestamp.cast(pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            timestamp = None
+        if timestamp is not None and not timestamp.null_count:
+            if value.null_count:
+                value = pc.fill_null(value, "")
+            ids = ids[0] if ids and not ids[0].null_count else None
+            return PageColumns(page=page, timestamp=timestamp, name=name, source=source, value=value,
+                               user=user, metadata=_PageMetadata(texts), ids=ids)
+    names = _LOG_FIELDS if logs else _FIELDS
+    meta_key = "fields" if logs else "metadata"
+    records = [dict(zip(names, row), **{meta_key: _json_load(m)}) for *row, m in zip(*fields, metadata)]
+    return (log_page_columns if logs else page_columns)(records, page=page, errors=errors)
+
+
+class PageText:
+    """One page of the events endpoint as text, that :func:`build_frame` converts with many others at once.
+
+    Arrow and NumPy calls cost microseconds each whatever their size: a dozen
+    per page cost more than parsing a page of 100 events. So a page keeps each
+    field as one str, its values joined by NULs, and its metadata as the
+    events' raw JSON texts joined the same way: a few bytes a row, made by a
+    handful of joins. ``build_frame`` converts every page of a read in one
+    call per field; reading a field here converts this page alone.
+
+    :meth:`from_lists` checks what the bulk conversion relies on (no nulls,
+    times of digits, metadata objects) and answers None for a page that needs
+    :func:`list_columns` instead. No value may hold a NUL: counting them would
+    cost a tenth of the conversion, so the caller makes sure (the codec reads
+    a body with an escaped NUL the generic way), and the bulk conversion
+    raises rather than return shifted rows if one slipped through.
+    """
+
+    __slots__ = ("page", "rows", "texts", "metadata_text", "errors", "_columns")
+    coerced = 0
+    ids = None
+
+    def __init__(self, page: int, rows: int, texts: tuple[str, ...], metadata_text: bytes, errors: str):
+        self.page, self.rows, self.texts, self.metadata_text, self.errors = page, rows, texts, metadata_text, errors
+        self._columns = None
+
+    @classmethod
+    def from_lists(cls, fields: Sequence[list], metadata: Sequence, *, page: int,
+                   errors: str = "raise") -> PageText | None:
+        rows = len(metadata)
+        if not rows:
+            return None
+        try:
+            texts = tuple(_NUL.join(values) for values in fields)
+        except TypeError:  # a null
+            return None
+        times = texts[0]
+        # Digits only (else the generic parse decides), and no empty value.
+        if (not times.isascii() or times.encode().translate(None, b"0123456789\x00") or not times
+                or times[0] == _NUL or times[-1] == _NUL or _NUL * 2 in times):
+            return None
+        metadata_text = b"\x00".join(metadata)
+        if not _objects_or_nulls(metadata_text, rows):
+            return None
+        return cls(page, rows, texts, metadata_text, errors)
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def digest(self) -> int:
+        """Equal for pages of equal events (times, values and users), for telling a page served twice."""
+        return hash((self.texts[0], self.texts[3], self.texts[4]))
+
+    @property
+    def columns(self) -> PageColumns:
+        if self._columns is None:
+            self._columns = _bulk_columns([self]) or self._list_columns()
+        return self._columns
+
+    def _list_columns(self) -> PageColumns:
+        fields = [text.split(_NUL) for text in self.texts]
+        return list_columns(fields, self.metadata_text.split(b"\x00"), page=self.page, errors=self.errors)
+
+    timestamp = property(lambda self: self.columns.timestamp)
+    name = property(lambda self: self.columns.name)
+    source = property(lambda self: self.columns.source)
+    value = property(lambda self: self.columns.value)
+    user = property(lambda self: self.columns.user)
+    metadata = property(lambda self: self.columns.metadata)
+
+    def filter(self, mask: np.ndarray, *, coerced: int = 0) -> PageColumns:
+        return self.columns.filter(mask, coerced=coerced)
+
+
+def _bulk_columns(pages: list[PageText]) -> PageColumns | None:
+    """The pages' rows as one PageColumns, one conversion per field; None if a time overflows int64."""
+    rows = sum(p.rows for p in pages)
+    fields = [split_joined(_NUL.join(p.texts[k] for p in pages).encode(), rows, sep=b"\x00") for k in range(5)]
+    if any(f is None for f in fields):
+        raise StatsigError(f"a value on one of pages {sorted({p.page for p in pages})} holds a NUL character; "
+                           "such pages must be converted with list_columns")
+    try:
+        timestamp = fields[0].cast(pa.int64())
+    except pa.ArrowInvalid:
+        return None
+    metadata = split_joined(b"\x00".join(p.metadata_text for p in pages), rows, sep=b"\x00", binary=True)
+    return PageColumns(page=pages[0].page, timestamp=timestamp, name=fields[1], source=fields[2],
+                       value=fields[3], user=fields[4], metadata=_PageMetadata(metadata))
+
+
+def _merged(pages: list) -> list[PageColumns]:
+    """The pages as PageColumns, each run of PageText merged into one by :func:`_bulk_columns`."""
+    merged, run = [], []
+    for p in pages + [None]:
+        if isinstance(p, PageText) and p._columns is None:
+            run.append(p)
+            continue
+        if run:
+            bulk = _bulk_columns(run)
+            merged.extend([bulk] if bulk is not None else [q.columns for q in run])
+            run = []
+        if p is not None:
+            merged.append(p.columns if isinstance(p, PageText) else p)
+    return merged
+
+
 def split_pages(pages: list[PageColumns], *, before: int | None) -> tuple[list[PageColumns], list[PageColumns]]:
     """Split rows into those timestamped before ``before`` (all of them for None) and the rest.
 
@@ -478,36 +635,28 @@ def _shared_metadata(pages: list[PageColumns], n: int) -> np.ndarray:
     result = np.full(n, EMPTY_METADATA, dtype=object)
     texts, ranges, start = [], [], 0
     for p in pages:
-        text = (p.metadata.text if isinstance(p.metadata, _PageMetadata)
-                else _rows_text([m or None for m in p.metadata]))
-        if text is not None:
-            texts.append(text)
+        page_texts = (p.metadata.texts if isinstance(p.metadata, _PageMetadata)
+                      else _rows_texts([m or None for m in p.metadata]))
+        if page_texts is not None:
+            texts.append(page_texts)
             ranges.append(range(start, start + len(p)))
         else:  # not JSON: these rows keep their own dicts, read-only like the rest
             result[start:start + len(p)] = [_Metadata(m) if m else EMPTY_METADATA for m in p.metadata]
         start += len(p)
     if not texts:
         return result
-    # All pages' items in one list, each followed by the separator: a row's key is its item's text up
-    # to the next item, the same wherever the row is.
-    text = b"\n  " + _ITEM_SEP.join(t[len(_LIST_START):-len(_LIST_END)] for t in texts) + _ITEM_SEP
-    offsets = np.append(_item_starts(text), len(text))
-    keys = pa.Array.from_buffers(pa.large_binary(), len(offsets) - 1,
-                                 [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+    keys = pa.concat_arrays(texts)
     encoded = keys.dictionary_encode()
     codes = encoded.indices.to_numpy()
     shared = np.empty(len(encoded.dictionary), dtype=object)
     nested = []
     for j, key in enumerate(encoded.dictionary.to_pylist()):
-        if key.startswith((b"{}", b"null")):
-            shared[j] = EMPTY_METADATA
-        else:
-            shared[j] = _Metadata(_json_load(key[: -len(_ITEM_SEP)]))
-            if any(isinstance(v, (dict, list)) for v in shared[j].values()):
-                nested.append(j)  # a nested list or dict would still be mutable, and shared
+        shared[j] = _metadata(_json_load(key) or {})
+        if any(isinstance(v, (dict, list)) for v in shared[j].values()):
+            nested.append(j)  # a nested list or dict would still be mutable, and shared
     rows = shared[codes]
     for i in np.flatnonzero(np.isin(codes, nested)) if nested else ():  # such rows get their own
-        rows[i] = _Metadata(_json_load(keys[int(i)].as_py()[: -len(_ITEM_SEP)]))
+        rows[i] = _Metadata(_json_load(keys[int(i)].as_py()))
     if len(ranges) == len(pages):
         return rows
     result[np.fromiter(chain.from_iterable(ranges), dtype=np.intp, count=len(rows))] = rows
@@ -561,7 +710,7 @@ def empty_frame(*, expand_metadata: bool = False) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in SCHEMA.items()})
 
 
-def build_frame(pages: Iterable[PageColumns], *, expand_metadata: bool = False) -> tuple[pd.DataFrame, int]:
+def build_frame(pages: Iterable[PageColumns | PageText], *, expand_metadata: bool = False) -> tuple[pd.DataFrame, int]:
     """Stitch converted pages into the typed frame.
 
     Parameters
@@ -589,28 +738,30 @@ def build_frame(pages: Iterable[PageColumns], *, expand_metadata: bool = False) 
     pages = [p for p in pages if len(p)]
     if not pages:
         return empty_frame(), 0
-    n = sum(len(p) for p in pages)
-    timestamps = pa.concat_arrays([p.timestamp for p in pages])
+    lengths = [len(p) for p in pages]
+    n = sum(lengths)
+    chunks = _merged(pages)  # each read is still its own "page" below, through lengths
+    timestamps = pa.concat_arrays([p.timestamp for p in chunks])
     ts = pc.fill_null(timestamps, _NAT).to_numpy() if timestamps.null_count else timestamps.to_numpy()
     # Unparseable times (NaT) sort last, as in pandas.
     sort_key = np.where(ts == _NAT, np.iinfo(np.int64).max, ts) if timestamps.null_count else ts
     order = np.argsort(sort_key, kind="stable")  # pages come newest first: a run that timsort reverses
-    name_codes, name_categories = _codes([p.name for p in pages])
-    source_codes, source_categories = _codes([p.source for p in pages])
-    values = _concat_text([p.value for p in pages])
-    users = _concat_text([p.user for p in pages])
-    metadata = _shared_metadata(pages, n)
+    name_codes, name_categories = _codes([p.name for p in chunks])
+    source_codes, source_categories = _codes([p.source for p in chunks])
+    values = _concat_text([p.value for p in chunks])
+    users = _concat_text([p.user for p in chunks])
+    metadata = _shared_metadata(chunks, n)
     dropped = 0
-    if all(p.ids is not None for p in pages):
+    if all(p.ids is not None for p in chunks):
         # Log events carry an id: a read twice is the same id, and nothing else is a duplicate.
-        drop = pd.Series(pa.chunked_array([p.ids for p in pages], type=_TEXT).to_numpy(
+        drop = pd.Series(pa.chunked_array([p.ids for p in chunks], type=_TEXT).to_numpy(
             zero_copy_only=False)).duplicated(keep="first").to_numpy()
         dropped = int(drop.sum())
         if dropped:
             order = order[~drop[order]]
     elif len(pages) > 1:
         # Each read is its own "page" here, re-reads of one page number included.
-        page_of_row = np.repeat(np.arange(len(pages)), [len(p) for p in pages])
+        page_of_row = np.repeat(np.arange(len(pages)), lengths)
         drop = _cross_page_duplicates(sort_key[order], order, page_of_row, (
             lambda rows: ts[rows].tolist(),
             lambda rows: name_codes[rows].tolist(),

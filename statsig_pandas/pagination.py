@@ -19,12 +19,13 @@ import threading
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pyarrow.compute as pc
 
-from .errors import ResponseFormatError, StatsigAPIError, StatsigError, StatsigWarning
-from .frame import PageColumns, page_columns
+from .decode import EVENTS, PageCodec, envelope_data
+from .errors import StatsigAPIError, StatsigError, StatsigWarning
+from .frame import PageColumns, PageText
 from .transport import Transport
 
 __all__ = ["PageRequest", "Walk", "PageNumberWalk", "CursorWalk", "TimeWindow", "Paginator", "ConcurrencyLimit"]
@@ -44,8 +45,8 @@ class PageRequest:
 class Page:
     request: PageRequest
     envelope: dict
-    columns: PageColumns
-    fingerprint: bytes
+    columns: PageColumns | PageText
+    fingerprint: bytes | int
     #: The walk's watermark once this page (and every page yielded before it) was taken in.
     settled: int | None = None
 
@@ -68,19 +69,6 @@ def _number(value: Any) -> int | str | None:
     except (TypeError, ValueError):
         return INVALID
     return int(number) if math.isfinite(number) and number >= 0 and number.is_integer() else INVALID
-
-
-def envelope_data(body: Any, request: PageRequest, status: int = 200) -> tuple[list, dict]:
-    """The ``data`` list and ``pagination`` object of a documented envelope."""
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        snippet = repr(body)[:200]
-        raise ResponseFormatError(
-            f"page {request.page} of {request.path} is not the documented {{message, data, pagination}} "
-            f"envelope: {snippet}",
-            status=status, page=request.page, snippet=snippet,
-        )
-    pagination = body.get("pagination")
-    return body["data"], pagination if isinstance(pagination, dict) else {}
 
 
 class Walk:
@@ -413,7 +401,9 @@ class ConcurrencyLimit:
                 self._successes = 0
 
 
-def _fingerprint(columns: PageColumns) -> bytes:
+def _fingerprint(columns: PageColumns | PageText):
+    if isinstance(columns, PageText):
+        return columns.digest()  # without converting the page on its own
     digest = hashlib.blake2b(digest_size=16)
     for array in (columns.timestamp, columns.user, columns.value):
         for buffer in array.buffers():
@@ -431,8 +421,9 @@ class Paginator:
     walk : Walk
     max_concurrency : int
         Requests in flight at most (lowered for a while after a 429).
-    convert : callable
-        ``(data, request) -> PageColumns``; runs in the worker thread.
+    codec : PageCodec
+        Parses each body and converts it to columns, in the worker thread
+        that fetched it (default: the events endpoint's).
     progress : bool or None
         A tqdm bar over events once the total is known; None shows it for
         walks of more than one page.
@@ -441,26 +432,23 @@ class Paginator:
     """
 
     def __init__(self, transport: Transport, walk: Walk, *, max_concurrency: int = 4,
-                 convert: Callable[[list, PageRequest], PageColumns] | None = None,
-                 progress: bool | None = None, desc: str = "events",
-                 envelope: Callable[[Any, PageRequest], tuple[list, dict]] = envelope_data):
+                 codec: PageCodec = EVENTS, progress: bool | None = None, desc: str = "events"):
         self.transport = transport
         self.walk = walk
         self.limit = ConcurrencyLimit(max_concurrency)
-        self.convert = convert or (lambda data, req: page_columns(data, page=req.page or 0))
+        self.codec = codec
         self.progress = progress
         self.desc = desc
-        self.envelope = envelope
         self.pages_read = 0
         self.rows_received = 0
 
     def _fetch(self, request: PageRequest) -> Page:
         body = self.transport.get_json(request.path, request.params, page=request.page,
-                                       on_throttle=self.limit.throttle)
+                                       on_throttle=self.limit.throttle, parse=self.codec.parse)
         self.limit.success()
-        data, pagination = self.envelope(body, request)
-        columns = self.convert(data, request)
-        body = {"_data_len": len(data), "_pagination": pagination}  # drop the per-row dicts now
+        data, pagination = envelope_data(body, request)
+        columns = self.codec.columns(data, page=request.page or 0)
+        body = {"_data_len": len(data), "_pagination": pagination}  # drop the per-row events now
         return Page(request, body, columns, _fingerprint(columns))
 
     def _progress(self, bar, rows: int):

@@ -12,8 +12,9 @@ from urllib.parse import quote
 import pandas as pd
 import requests
 
+from .decode import PageCodec
 from .errors import StatsigError, StatsigWarning
-from .frame import build_frame, concat_frames, log_page_columns, page_columns, split_pages
+from .frame import build_frame, concat_frames, split_pages
 from .pagination import CursorWalk, PageNumberWalk, Paginator, TimeWindow
 from .retry import RetryPolicy
 from .transport import API_VERSION, Transport
@@ -258,7 +259,7 @@ def _read_window(names: list[str], transport: Transport, *, page_size: int, max_
             walk = PageNumberWalk(event_path(name), limit=page_size, lookahead=4 * max_concurrency)
             paginator = Paginator(
                 transport, walk, max_concurrency=max_concurrency, progress=progress, desc=name,
-                convert=lambda data, req: page_columns(data, page=req.page, errors=errors),
+                codec=PageCodec(errors=errors),
             )
             with _gc_paused():
                 read = [page.columns for page in paginator]
@@ -310,7 +311,7 @@ class _RangeRead:
         paginator = Paginator(
             transport, walk, max_concurrency=self.max_concurrency, progress=self.progress,
             desc=", ".join(self.names),
-            convert=lambda data, req: log_page_columns(data, page=req.page, errors=self.errors),
+            codec=PageCodec(logs=True, errors=self.errors),
         )
         return walk, paginator
 

@@ -14,6 +14,7 @@ import os
 from typing import Any, Callable, Mapping
 from urllib.parse import urljoin, urlsplit
 
+import msgspec
 import requests
 import tenacity
 
@@ -29,13 +30,6 @@ from .errors import (
     redact,
 )
 from .retry import RetryPolicy, is_retryable_status, parse_retry_after, retry_delay
-
-try:  # orjson parses pages about 2x faster than json; see benchmarks/
-    from orjson import JSONDecodeError as _JSONDecodeError
-    from orjson import loads as _loads
-except ImportError:  # pragma: no cover - orjson is a dependency, kept optional for minimal installs
-    from json import JSONDecodeError as _JSONDecodeError
-    from json import loads as _loads
 
 __all__ = ["Transport", "normalize_base_url", "DEFAULT_BASE_URL", "API_VERSION", "KEY_ENV", "URL_ENV"]
 
@@ -236,8 +230,9 @@ class Transport:
         return response, content
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None, *, page: int | None = None,
-                 on_throttle: Callable[[], None] | None = None) -> Any:
-        """GET ``base_url + path`` and return the parsed JSON body of a 2xx answer.
+                 on_throttle: Callable[[], None] | None = None,
+                 parse: Callable[[bytes], Any] = msgspec.json.decode) -> Any:
+        """GET ``base_url + path`` and return the body of a 2xx answer, parsed by ``parse`` (plain JSON).
 
         Raises one of :mod:`statsig_pandas.errors` for anything else.
         """
@@ -286,8 +281,8 @@ class Transport:
         if not 200 <= status < 300:
             raise error_for_answer(status, content, key=self.__key, page=page, url=url)
         try:
-            return _loads(content)
-        except (_JSONDecodeError, ValueError, TypeError):
+            return parse(content)
+        except (ValueError, TypeError):  # msgspec.DecodeError is a ValueError
             raise ResponseFormatError(
                 f"page {page} from {url} (HTTP {status}) is not JSON: {_snippet(content, self.__key)!r}",
                 status=status, page=page, snippet=_snippet(content, self.__key),

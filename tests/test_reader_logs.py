@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from statsig_pandas import RetryPolicy, StatsigError, read_events
-from statsig_pandas.frame import build_frame, concat_frames, log_page_columns
+from statsig_pandas.decode import PageCodec
+from statsig_pandas.frame import build_frame, concat_frames
 from statsig_pandas.pagination import CursorWalk, Paginator
 from statsig_pandas.reader import LOGS_PATH, _windows
 from statsig_pandas.testing import StatsigEmulator
@@ -128,7 +129,7 @@ def test_walk_splits_before_the_server_refuses():
         with Transport(api_key=emu.api_key, base_url=emu.url) as transport:
             walk = CursorWalk(LOGS_PATH, _windows(["buy"], T0, T0 + 9000, 1), limit=100, cap=500)
             pages = [p.columns for p in Paginator(transport, walk, max_concurrency=2, progress=False,
-                                                  convert=lambda d, r: log_page_columns(d, page=r.page))]
+                                                  codec=PageCodec(logs=True))]
     df, dropped = build_frame(pages)
     assert walk.splits >= 3 and walk.refused == 0
     assert len(df) == 3000 and not df["userID"].duplicated().any()

@@ -55,8 +55,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+import msgspec
 import numpy as np
-import orjson
 
 from .synthetic import COUNTRIES, DEFAULT_EVENT_NAMES, PLANS, SOURCES, VALUES, _weights
 
@@ -411,11 +411,11 @@ class LogStore:
 
     def _json_tables(self):
         if self._json is None:
-            encode = lambda table: [orjson.dumps(x) for x in table]  # noqa: E731
+            encode = lambda table: [msgspec.json.encode(x) for x in table]  # noqa: E731
             self._empty_value = self.values.index("") if "" in self.values else -1
             self._json = (encode(self.names), encode(self.sources), encode(self.values), encode(self.users),
                           encode(self.versions),
-                          [b',"fields":' + orjson.dumps(f) if f else b"" for f in self.fields_table])
+                          [b',"fields":' + msgspec.json.encode(f) if f else b"" for f in self.fields_table])
         return self._json
 
     def event_items(self, rows: np.ndarray) -> list[dict]:
@@ -511,7 +511,7 @@ class LogsEndpoint:
         limit = min(int(raw_limit), self.max_limit)
         raw_start, raw_end = query.get("start_ts"), query.get("end_ts")
         start, end = _epoch_param("start_ts", raw_start), _epoch_param("end_ts", raw_end)
-        binding = orjson.dumps([name, raw_start, raw_end, limit])
+        binding = msgspec.json.encode([name, raw_start, raw_end, limit])
         cursor = query.get("after")
         if cursor:
             offset, start, end = self._open_cursor(cursor, binding)
@@ -537,7 +537,7 @@ class LogsEndpoint:
         has_more = after < total
         pagination = {"next_cursor": self._cursor(after, request) if has_more else None, "has_more": has_more}
         return (b'{"message":"Logs listed successfully.","data":' + store.log_items_json(rows)
-                + b',"pagination":' + orjson.dumps(pagination) + b"}")
+                + b',"pagination":' + msgspec.json.encode(pagination) + b"}")
 
     # -- cursors --------------------------------------------------------------
     def _digest(self, payload: bytes, binding: bytes) -> bytes:
