@@ -106,7 +106,7 @@ def validate_frame(df: pd.DataFrame, *, columns: Iterable[str] = REQUIRED_COLUMN
     >>> validate_frame(pd.DataFrame({"timestamp": []}))
     Traceback (most recent call last):
     ...
-    statsig_pandas.analysis.FrameSchemaError: not a Statsig events frame: missing column(s) 'name', 'source', \
+    statsig_pandas.errors.FrameSchemaError: not a Statsig events frame: missing column(s) 'name', 'source', \
 'value', 'userID' (expected the columns of read_events: timestamp, name, source, value, userID)
     """
     if not isinstance(df, pd.DataFrame):
