@@ -4,8 +4,8 @@ Run ``.venv/bin/python benchmarks/bench_reader.py`` (or ``make bench``); ``--qui
 It prints, in one run, for synthetic events (1,000,000; ``--quick``: 100,000) in pages of 100 and of 1,000:
 
 * rows/s of three paths over the same raw page bytes (best of ``--repeat`` interleaved runs):
-  ``ours``, what the reader does once a body has arrived (``orjson.loads``, ``frame.page_columns`` per page
-  with the cyclic GC paused as the reader pauses it, then ``frame.build_frame``); ``naive``, ``json.loads``
+  ``ours``, what the reader does once a body has arrived (``PageCodec.parse`` and ``PageCodec.columns`` per
+  page with the cyclic GC paused as the reader pauses it, then ``frame.build_frame``); ``naive``, ``json.loads``
   per page, ``pd.DataFrame(list_of_dicts)`` and ``pd.to_datetime(..., unit="ms", utc=True)``; ``floor``,
   ``orjson.loads`` of the pages and nothing else (also shown with the GC paused, a stricter floor, and
   ``json.loads`` alone, for what orjson earns).
