@@ -468,7 +468,6 @@ class PageText:
     """
 
     __slots__ = ("page", "rows", "texts", "metadata_text", "errors", "_columns")
-    coerced = 0
     ids = None
 
     def __init__(self, page: int, rows: int, texts: tuple[str, ...], metadata_text: bytes, errors: str):
@@ -497,6 +496,11 @@ class PageText:
 
     def __len__(self) -> int:
         return self.rows
+
+    @property
+    def coerced(self) -> int:
+        """Rows coerced to NaT or ``{}``: only a page converted on its own (a time overflowed int64) has any."""
+        return 0 if self._columns is None else self._columns.coerced
 
     def digest(self) -> int:
         """Equal for pages of equal events (times, values and users), for telling a page served twice."""

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from statsig_pandas import StatsigError, read_events
+from statsig_pandas import StatsigError, StatsigWarning, read_events
 from statsig_pandas.decode import PageCodec, envelope_data
 from statsig_pandas.errors import ResponseFormatError
 from statsig_pandas.frame import (
@@ -95,6 +95,7 @@ def test_an_overflowing_time_among_good_pages_is_found_by_the_bulk_path():
     assert all(isinstance(p, PageText) for p in fast)  # digits only: it is found in bulk, not per page
     df, _ = build_frame(fast)
     assert df["timestamp"].isna().sum() == 1 and len(df) == 6
+    assert sum(p.coerced for p in fast) == 1  # what the reader's warning counts
     with pytest.raises(StatsigError, match="page 6"):
         build_frame(by_codec(pages))
 
@@ -155,3 +156,13 @@ def test_values_with_nul_and_escapes_survive_a_read_over_http():
     assert df["value"].tolist() == ["v", "a\x00b"]
     assert df["userID"].tolist() == ["1", "ü\"x"]
     assert df["metadata"].tolist() == [{"q": "\x00"}, {}]
+
+
+def test_a_time_too_large_for_int64_is_coerced_with_a_warning_over_http():
+    events = [ev(ts="1720567904601"), ev(ts="99999999999999999999")]
+    with StatsigEmulator(events, api_key="test-key") as emulator:
+        with pytest.warns(StatsigWarning, match="1 event"):
+            df = read_events("e", api_key="test-key", base_url=emulator.url, progress=False, errors="coerce")
+        with pytest.raises(StatsigError, match="unparseable timestamp '99999999999999999999'"):
+            read_events("e", api_key="test-key", base_url=emulator.url, progress=False)
+    assert len(df) == 2 and df["timestamp"].isna().sum() == 1
