@@ -1,13 +1,15 @@
 """Pages of events -> one typed DataFrame.
 
-The schema lives here and nowhere else. Each page is converted as soon as it
-arrives (:func:`page_columns`: one pass of Arrow's converter over the page's
-dicts, and its metadata written as one JSON text), so the per-row dicts of a
-page can be freed straight away; :func:`build_frame` stitches the pages, drops
-events that the moving window showed on two pages, sorts by time and hands
-back pandas columns of the documented dtypes. Arrow calls cost tens of
-microseconds each whatever their size, so there are a handful per page and
-per column, never per row.
+The schema lives here and nowhere else. A page is made small as soon as it
+arrives, so that its events can be freed straight away: as a
+:class:`PageText` (each field one NUL-joined string, converted in bulk with
+every other page of the read), or as :class:`PageColumns` of Arrow arrays
+(:func:`list_columns` from typed decoding, :func:`page_columns` from dicts),
+with each row's metadata kept as its JSON text. :func:`build_frame` stitches
+the pages, drops events that the moving window showed on two pages, sorts by
+time and hands back pandas columns of the documented dtypes. Arrow calls cost
+microseconds each whatever their size, so they are made per field of the
+whole read where possible, never per row.
 
 Event metadata is read-only: rows that logged the same metadata share one
 dict, which is what keeps a frame of a million events small (see
