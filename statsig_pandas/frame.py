@@ -511,7 +511,8 @@ class PageText:
     @property
     def columns(self) -> PageColumns:
         if self._columns is None:
-            self._columns = _bulk_columns([self]) or self._list_columns()
+            bulk = _bulk_columns([self])
+            self._columns = bulk if bulk is not None else self._list_columns()
         return self._columns
 
     def _list_columns(self) -> PageColumns:
