@@ -13,7 +13,6 @@ pages at once; a cursor walk plans one request per chain, each after the last.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 import warnings
@@ -401,17 +400,6 @@ class ConcurrencyLimit:
                 self._successes = 0
 
 
-def _fingerprint(columns: PageColumns | PageText):
-    if isinstance(columns, PageText):
-        return columns.digest()  # without converting the page on its own
-    digest = hashlib.blake2b(digest_size=16)
-    for array in (columns.timestamp, columns.user, columns.value):
-        for buffer in array.buffers():
-            if buffer is not None:
-                digest.update(buffer)
-    return digest.digest()
-
-
 class Paginator:
     """Runs a :class:`Walk` against a :class:`Transport`.
 
@@ -449,7 +437,7 @@ class Paginator:
         data, pagination = envelope_data(body, request)
         columns = self.codec.columns(data, page=request.page or 0)
         body = {"_data_len": len(data), "_pagination": pagination}  # drop the per-row events now
-        return Page(request, body, columns, _fingerprint(columns))
+        return Page(request, body, columns, columns.digest())
 
     def _progress(self, bar, rows: int):
         """Create the bar once the total is known (if wanted), then advance it."""
