@@ -28,22 +28,15 @@ np.int64(1000)
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
-import os
-import warnings
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pandas.tseries.frequencies import to_offset
 
+from . import _kernels, _options, _timebuckets
 from .errors import FrameSchemaError, StatsigError
-from .frame import METADATA_PREFIX, STRING_DTYPE, expand_metadata_columns
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -68,16 +61,6 @@ EMPTY_LABEL = "(empty)"
 MISSING_LABEL = "(missing)"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-_NAT = np.iinfo(np.int64).min
-_NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
-_DAY_NS = 86_400 * 10**9
-# More buckets than this is a typo (freq="s" over a year), not an analysis.
-_MAX_BUCKETS = 5_000_000
-# Distinct (bucket, user) pairs are marked in a boolean table while it stays this small.
-_MAX_TABLE = 1 << 26
-# Columns this long are counted in parts on several threads.
-_PARALLEL_ROWS = 1 << 20
-_WORKERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 # ---------------------------------------------------------------- validation
@@ -118,17 +101,13 @@ def validate_frame(df: pd.DataFrame, *, columns: Iterable[str] = REQUIRED_COLUMN
             "not a Statsig events frame: missing column(s) " + ", ".join(map(repr, missing))
             + " (expected the columns of read_events: " + ", ".join(REQUIRED_COLUMNS) + ")"
         )
-    if "timestamp" in columns and not _is_datetime(df["timestamp"].dtype):
+    if "timestamp" in columns and not _timebuckets.is_datetime(df["timestamp"].dtype):
         raise FrameSchemaError(
             f"column 'timestamp' has dtype {df['timestamp'].dtype}, not a datetime; convert it first, "
             "e.g. df['timestamp'] = pd.to_datetime(df['timestamp'], unit='ms', utc=True)"
         )
 
 
-def _is_datetime(dtype: Any) -> bool:
-    if isinstance(dtype, pd.ArrowDtype):
-        return pa.types.is_timestamp(dtype.pyarrow_dtype)
-    return isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M")
 
 
 # ---------------------------------------------------------------- helpers
@@ -149,32 +128,8 @@ def display_label(value: Any) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
-class _Times:
-    """The timestamp column as int64 ticks since the epoch (UTC), NaT as ``_NAT``."""
-
-    values: np.ndarray
-    unit: str
-    tz: Any
-
-    @property
-    def ns(self) -> int:
-        return _NS_PER_UNIT[self.unit]
 
 
-def _times(df: pd.DataFrame) -> _Times:
-    ser = df["timestamp"]
-    dtype = ser.dtype
-    if isinstance(dtype, pd.ArrowDtype):  # a Parquet file read with dtype_backend="pyarrow"
-        arrow = dtype.pyarrow_dtype
-        dtype = pd.DatetimeTZDtype(arrow.unit, arrow.tz) if arrow.tz else np.dtype(f"M8[{arrow.unit}]")
-        ser = ser.astype(dtype)
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        unit, tz = dtype.unit, dtype.tz
-    else:  # naive: read as UTC, the zone Statsig's epoch timestamps are in
-        unit, tz = np.datetime_data(dtype)[0], _dt.timezone.utc
-    # to_numpy with a datetime64 dtype is a zero-copy view of the UTC instants.
-    return _Times(ser.to_numpy(dtype=f"M8[{unit}]").view("i8"), unit, tz)
 
 
 def resolve_tz(df: pd.DataFrame, tz: Any = None) -> Any:
@@ -192,184 +147,38 @@ def resolve_tz(df: pd.DataFrame, tz: Any = None) -> Any:
     ('UTC', 'Europe/Paris')
     """
     _require(df, "timestamp")
-    return _zone(tz, _times(df))
+    return _timebuckets.zone(tz, _timebuckets.frame_times(df))
 
 
-def _zone(tz: Any, times: _Times) -> Any:
-    if tz is None:
-        return times.tz
-    try:
-        return pd.Timestamp(0, tz=tz).tz
-    except (KeyError, TypeError, ValueError) as exc:  # zoneinfo and pytz raise KeyErrors
-        raise StatsigError(f"unknown time zone {tz!r}: {exc}") from None
 
 
-def _ticks(when: Any, *, tz: Any, times: _Times, what: str) -> int:
-    """``when`` (str, date, datetime, Timestamp) as a bound on ``times.values``, rounded up:
-    ``t >= when`` iff ``ticks >= bound`` and ``t < when`` iff ``ticks < bound``.
-    Naive times are read in ``tz``."""
-    try:
-        ts = pd.Timestamp(when)
-    except (TypeError, ValueError) as exc:
-        raise StatsigError(f"{what}={when!r} is not a date or time: {exc}") from None
-    if ts is pd.NaT:
-        raise StatsigError(f"{what} must be a date or time, not {when!r}")
-    try:
-        ts = ts.tz_localize(tz) if ts.tz is None else ts.tz_convert(tz)
-    except Exception as exc:  # noqa: BLE001 - ambiguous/non-existent: pytz (pandas 2) and pandas 3 differ
-        raise StatsigError(f"{what}={when!r} is not a single instant in {tz} ({exc}); give a UTC offset") from None
-    try:
-        ns = ts.as_unit("ns").value
-    except (OverflowError, ValueError) as exc:
-        raise StatsigError(f"{what}={when!r} is out of range: {exc}") from None
-    return -(-ns // times.ns)
 
 
 def _require(df: pd.DataFrame, *columns: str) -> None:
     validate_frame(df, columns=columns)
 
 
-def _column(df: pd.DataFrame, column: str) -> pd.Series:
-    """A column of ``df``, or ``metadata.<key>`` taken out of the metadata dicts."""
-    if not isinstance(column, str):
-        raise StatsigError(f"a column name must be a string, not {column!r}")
-    if column in df.columns:
-        return df[column]
-    if column.startswith(METADATA_PREFIX) and "metadata" in df.columns:
-        dicts = pd.DataFrame({"metadata": _metadata_dicts(df["metadata"])}, index=df.index)
-        expanded = expand_metadata_columns(dicts)
-        if column in expanded.columns:
-            return expanded[column]
-        return pd.Series(pd.array([pd.NA] * len(df), dtype=STRING_DTYPE), index=df.index, name=column)
-    raise StatsigError(
-        f"no column {column!r} in the frame (columns: {', '.join(map(str, df.columns))}; "
-        f"'{METADATA_PREFIX}<key>' reads a key of the metadata column)"
-    )
 
 
-def _metadata_dicts(metadata: pd.Series) -> np.ndarray:
-    """The metadata column as dicts: as read, or parsed from the JSON text a Parquet file stores."""
-    out = np.empty(len(metadata), dtype=object)
-    parsed: dict[str, dict] = {}  # metadata repeats: parse each distinct text once
-    for i, m in enumerate(metadata):
-        if isinstance(m, dict):
-            out[i] = m
-        elif isinstance(m, str):
-            if m not in parsed:
-                try:
-                    parsed[m] = json.loads(m) if m else {}
-                except ValueError:
-                    raise StatsigError(f"metadata {m[:80]!r} is neither a dict nor JSON text") from None
-            out[i] = parsed[m] if isinstance(parsed[m], dict) else {}
-        else:  # None, NaN: no metadata
-            out[i] = {}
-    return out
 
 
-def _labels(values: Any) -> pd.Index:
-    """Labels as an Index; text in the reader's string dtype whatever the source (Parquet, concat)."""
-    index = pd.Index(values)
-    if index.dtype != STRING_DTYPE and index.inferred_type in ("string", "empty"):
-        return index.astype(STRING_DTYPE)
-    return index
 
 
-def _arrow(ser: pd.Series) -> pa.ChunkedArray | None:
-    """The Arrow data behind an Arrow-backed column (zero-copy), else None."""
-    dtype = ser.dtype
-    if isinstance(dtype, pd.ArrowDtype) or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
-        data = pa.array(ser.array)
-        data = data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
-        if pa.types.is_dictionary(data.type):
-            data = data.cast(data.type.value_type)
-        return data
-    return None
 
 
-def _factorize(ser: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes (``-1`` for missing) and the labels they index."""
-    if isinstance(ser.dtype, pd.CategoricalDtype):
-        return ser.cat.codes.to_numpy(), _labels(ser.cat.categories)
-    data = _arrow(ser)
-    if data is not None:
-        encoded = data.dictionary_encode()  # one dictionary shared by every chunk
-        indices = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32())
-        codes = (indices.fill_null(-1) if indices.null_count else indices).to_numpy()
-        dictionary = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], data.type)
-        return codes, _labels(pd.array(dictionary, dtype=STRING_DTYPE) if _is_text(dictionary.type)
-                              else dictionary.to_pandas())
-    codes, uniques = pd.factorize(ser, use_na_sentinel=True)
-    return codes, _labels(uniques)
 
 
-def _is_text(arrow_type: pa.DataType) -> bool:
-    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
 
-def _parallel(fn: Callable[[Any], Any], items: list, *, work: int) -> list:
-    """``[fn(item) for item in items]``, on a few threads when there is enough ``work`` (rows):
-    Arrow's kernels release the GIL, so the parts run on every core."""
-    if _WORKERS < 2 or len(items) < 2 or work < _PARALLEL_ROWS:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        return list(pool.map(fn, items))
 
 
-def _split(data: pa.ChunkedArray) -> list[pa.ChunkedArray]:
-    """Zero-copy slices of ``data``, one per worker when it is long enough to be worth it."""
-    parts = _WORKERS if len(data) >= _PARALLEL_ROWS else 1
-    size = -(-len(data) // parts)
-    return [data.slice(i * size, size) for i in range(parts)]
 
 
-def _positive_int(value: Any, what: str, *, allow_none: bool = True) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise StatsigError(f"{what} must be a positive integer{' or None' if allow_none else ''}, not {value!r}")
-    return int(value)
 
 
 # ---------------------------------------------------------------- value counts
 
 
-def _counts(ser: pd.Series, *, dropna: bool) -> tuple[pd.Index, np.ndarray]:
-    """Labels and counts of the values present, in first-seen (or category) order; missing values
-    last under a missing label unless ``dropna``."""
-    if isinstance(ser.dtype, pd.CategoricalDtype):
-        # bincount over the codes: no hashing; shifted by one so that -1 (NA) is counted too.
-        tally = np.bincount(ser.cat.codes.to_numpy().astype(np.intp) + 1, minlength=len(ser.cat.categories) + 1)
-        labels, counts, missing = _labels(ser.cat.categories), tally[1:], int(tally[0])
-    else:
-        data = _arrow(ser)
-        if data is not None:
-            tallies = _parallel(lambda part: part.value_counts(), _split(data), work=len(data))
-            if len(tallies) == 1:
-                values, counts = tallies[0].field(0), tallies[0].field(1)
-            else:  # sum the parts' counts; group_by keeps the first-seen order of the values
-                merged = pa.table({
-                    "v": pa.concat_arrays([t.field(0) for t in tallies]),
-                    "n": pa.concat_arrays([t.field(1) for t in tallies]),
-                }).group_by("v", use_threads=False).aggregate([("n", "sum")])
-                values, counts = merged["v"].combine_chunks(), merged["n_sum"]
-            counts = counts.to_numpy().astype(np.int64)
-            valid = values.is_valid().to_numpy(zero_copy_only=False)
-            missing = int(counts[~valid].sum())
-            labels = _labels(pd.array(values.filter(valid), dtype=STRING_DTYPE) if _is_text(values.type)
-                             else values.filter(valid).to_pandas())
-            counts = counts[valid]
-        else:
-            tally = ser.value_counts(dropna=False, sort=False)
-            na = tally.index.isna()
-            missing = int(tally.to_numpy()[na].sum())
-            labels, counts = _labels(tally.index[~na]), tally.to_numpy()[~na].astype(np.int64)
-    present = counts > 0
-    labels, counts = labels[present], counts[present]
-    if not dropna and missing:
-        labels = labels.append(pd.Index(pd.array([pd.NA], dtype=labels.dtype)
-                                        if isinstance(labels.dtype, pd.StringDtype) else [None]))
-        counts = np.append(counts, missing)
-    return labels, counts
 
 
 def value_counts(
@@ -420,8 +229,8 @@ def value_counts(
     >>> value_counts(df).to_dict()
     {'books': 2, '': 1}
     """
-    top = _positive_int(top, "top")
-    labels, counts = _counts(_column(df, column), dropna=dropna)
+    top = _options.positive_int(top, "top")
+    labels, counts = _kernels.value_tally(_kernels.frame_column(df, column), dropna=dropna)
     order = np.argsort(-counts, kind="stable")
     labels, counts = labels[order], counts[order]
     labels.name = column
@@ -436,158 +245,39 @@ def value_counts(
 # ---------------------------------------------------------------- time buckets
 
 
-@dataclass(frozen=True)
-class _Freq:
-    text: str
-    offset: pd.DateOffset
-    fixed: bool  # a fixed length of wall-clock time (s, min, h, D), else a calendar period
-    period: str | None  # the Period frequency of a calendar period
-    nominal_ns: int  # length of a bucket, about (used to bound the number of buckets)
 
 
-def _parse_freq(freq: Any) -> _Freq:
-    try:
-        with warnings.catch_warnings():
-            # pandas 2.2 warns about some spellings (e.g. 'H') before accepting or refusing them.
-            warnings.simplefilter("ignore", FutureWarning)
-            offset = to_offset(freq)
-    except (TypeError, ValueError) as exc:
-        raise StatsigError(f"unknown freq {freq!r}: {exc}") from None
-    text = freq if isinstance(freq, str) else offset.freqstr
-    # pandas 2 counts Day among its Ticks, pandas 3 does not: both are fixed wall-clock lengths here.
-    if isinstance(offset, pd.offsets.Day):
-        return _Freq(text, offset, True, None, offset.n * _DAY_NS)
-    if isinstance(offset, pd.offsets.Tick):
-        if offset.nanos <= 0:
-            raise StatsigError(f"freq must be a positive length of time, not {freq!r}")
-        return _Freq(text, offset, True, None, offset.nanos)
-    period = None
-    if offset.n == 1:
-        if isinstance(offset, pd.offsets.Week) and offset.weekday is not None:
-            period = "W-" + ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[offset.weekday]
-        elif isinstance(offset, (pd.offsets.MonthBegin, pd.offsets.MonthEnd)):
-            period = "M"
-        elif isinstance(offset, pd.offsets.QuarterEnd):
-            period = f"Q-{_MONTHS[offset.startingMonth - 1]}"
-        elif isinstance(offset, pd.offsets.QuarterBegin):
-            period = f"Q-{_MONTHS[(offset.startingMonth - 2) % 12]}"
-        elif isinstance(offset, pd.offsets.YearEnd):
-            period = f"Y-{_MONTHS[offset.month - 1]}"
-        elif isinstance(offset, pd.offsets.YearBegin):
-            period = f"Y-{_MONTHS[(offset.month - 2) % 12]}"
-    if period is None:
-        raise StatsigError(
-            f"freq {freq!r} is not supported: use a length of time ('min', '15min', 'h', 'D', '7D', ...) "
-            "or a calendar period ('W', 'W-MON', 'MS', 'QS', 'YS')"
-        )
-    return _Freq(text, offset, False, period, _DAY_NS)
 
 
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
-def _boundaries(lo: int, hi: int, *, freq: _Freq, tz: Any, times: _Times) -> pd.DatetimeIndex:
-    """The first instant of every bucket from the one holding tick ``lo`` to the one holding ``hi``.
-
-    Buckets are laid out on the wall clock of ``tz`` and each label is then
-    placed on the time line: a label that occurs twice (the repeated hour of
-    an autumn night) starts two buckets when buckets are shorter than a day;
-    a label that does not exist (the skipped spring hour) starts at the first
-    instant after the gap, so its bucket is merged into the next when they meet.
-    """
-    span = (hi - lo) * times.ns
-    if span // freq.nominal_ns + 2 > _MAX_BUCKETS:
-        raise StatsigError(
-            f"freq={freq.text!r} makes more than {_MAX_BUCKETS:,} buckets over "
-            f"{pd.Timedelta(span, unit='ns')}; choose a coarser freq or a shorter span"
-        )
-    wall_lo, wall_hi = (pd.Timestamp(t, unit=times.unit, tz="UTC").tz_convert(tz).tz_localize(None) for t in (lo, hi))
-    if freq.fixed:
-        labels = pd.date_range(wall_lo.floor(freq.offset), wall_hi, freq=freq.offset)
-    else:
-        labels = pd.period_range(pd.Period(wall_lo, freq=freq.period), pd.Period(wall_hi, freq=freq.period),
-                                 freq=freq.period).start_time
-    occurrences = [True, False] if freq.fixed and freq.nominal_ns < _DAY_NS else [True]
-    instants = np.unique(np.concatenate([
-        labels.tz_localize(tz, ambiguous=np.full(len(labels), first), nonexistent="shift_forward")
-        .as_unit(times.unit).asi8 for first in occurrences]))
-    return pd.DatetimeIndex(instants.view(f"M8[{times.unit}]"), name="timestamp").tz_localize("UTC").tz_convert(tz)
 
 
-def _regular(bounds: pd.DatetimeIndex, freq: _Freq) -> pd.DatetimeIndex:
-    """``bounds`` with its ``freq`` set when pandas agrees the index is regular in it."""
-    if len(bounds) < 2:
-        return bounds
-    try:
-        return pd.DatetimeIndex(bounds, freq=freq.offset)
-    except ValueError:  # across a DST change, hours or days are not evenly spaced
-        return bounds
 
 
-def _bucket_codes(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Index of the bucket of each tick (``-1`` before the first; past the last: ``len(bounds) - 1``
-    or more, callers mask with their own end)."""
-    if len(bounds) == 1:
-        return np.where(values >= bounds[0], 0, -1)
-    steps = np.diff(bounds)
-    if (steps == steps[0]).all():  # evenly spaced (any UTC grid): arithmetic, not a search
-        return (values - bounds[0]) // steps[0]
-    return np.searchsorted(bounds, values, side="right") - 1
 
 
-def _distinct_per_cell(cells: np.ndarray, users: np.ndarray, n_cells: int, n_users: int) -> np.ndarray:
-    """Number of distinct users in each cell (cells and users as codes >= 0)."""
-    if n_cells == 0 or n_users == 0:
-        return np.zeros(n_cells, dtype=np.int64)
-    pairs = cells.astype(np.int64) * n_users + users
-    if n_cells * n_users <= _MAX_TABLE:
-        seen = np.zeros(n_cells * n_users, dtype=bool)
-        seen[pairs] = True
-        return seen.reshape(n_cells, n_users).sum(axis=1, dtype=np.int64)
-    return np.bincount(pd.unique(pairs) // n_users, minlength=n_cells).astype(np.int64)
 
 
-def _distinct_users(users: pd.Series, rows: np.ndarray | None, cells: np.ndarray, n_cells: int) -> np.ndarray:
-    """Distinct non-missing users of the kept ``rows`` (None: all) in each cell."""
-    data = _arrow(users)
-    in_one_run = rows is None or (len(rows) > 0 and rows[-1] - rows[0] + 1 == len(rows))
-    if data is not None and len(cells) and in_one_run and (cells[1:] >= cells[:-1]).all():
-        # Time-sorted rows (as read) put each bucket's users in one run: count each run's
-        # distinct IDs straight from the Arrow strings, no codes and no pairs needed.
-        part = data if rows is None else data.slice(int(rows[0]), len(rows))
-        starts = np.flatnonzero(np.concatenate(([True], cells[1:] != cells[:-1])))
-        ends = np.append(starts[1:], len(cells))
-        counts = np.zeros(n_cells, dtype=np.int64)
-        counts[cells[starts]] = _parallel(
-            lambda run: pc.count_distinct(part.slice(run[0], run[1] - run[0])).as_py(),
-            list(zip(starts.tolist(), ends.tolist())), work=len(cells))
-        return counts
-    codes, labels = _factorize(users)
-    if rows is not None:
-        codes = codes[rows]
-    known = codes >= 0
-    if not known.all():
-        cells, codes = cells[known], codes[known]
-    return _distinct_per_cell(cells, codes, n_cells, len(labels))
 
 
 def _tally(df, *, freq, by, users, tz, start, end):
     """Counts per bucket (and group): the index, an (n_buckets, n_groups) array and the group labels."""
     _require(df, "timestamp", *(["userID"] if users else []))
-    freq = _parse_freq(freq)
-    times = _times(df)
-    tz = _zone(tz, times)
+    freq = _timebuckets.parse_freq(freq)
+    times = _timebuckets.frame_times(df)
+    tz = _timebuckets.zone(tz, times)
     v = times.values
-    lo_bound = None if start is None else _ticks(start, tz=tz, times=times, what="start")
-    hi_bound = None if end is None else _ticks(end, tz=tz, times=times, what="end")
+    lo_bound = None if start is None else _timebuckets.ticks(start, tz=tz, times=times, what="start")
+    hi_bound = None if end is None else _timebuckets.ticks(end, tz=tz, times=times, what="end")
     if lo_bound is not None and hi_bound is not None and hi_bound < lo_bound:
         raise StatsigError(f"end ({end!r}) is before start ({start!r})")
-    group_codes, group_labels = (None, None) if by is None else _factorize(_column(df, by))
+    group_codes, group_labels = (None, None) if by is None else _kernels.factorize(_kernels.frame_column(df, by))
 
     # Most calls keep every row: then nothing is masked or copied.
     keep = None
-    if len(v) and v.min() == _NAT:
-        keep = v != _NAT
+    if len(v) and v.min() == _timebuckets.NAT:
+        keep = v != _timebuckets.NAT
     if lo_bound is not None:
         keep = (v >= lo_bound) if keep is None else keep & (v >= lo_bound)
     if hi_bound is not None:
@@ -607,24 +297,24 @@ def _tally(df, *, freq, by, users, tz, start, end):
         return index, np.zeros((0, 1 if by is None else 0), dtype=np.int64), (
             None if by is None else group_labels[:0])
 
-    bounds = _boundaries(lo, hi, freq=freq, tz=tz, times=times)
+    bounds = _timebuckets.boundaries(lo, hi, freq=freq, tz=tz, times=times)
     n_buckets = len(bounds)
-    buckets = _bucket_codes(v, bounds.asi8)
+    buckets = _timebuckets.bucket_codes(v, bounds.asi8)
     n_groups = 1 if by is None else len(group_labels)
     cells = buckets if by is None else buckets * n_groups + group_codes
     n_cells = n_buckets * n_groups
     if users:
-        counts = _distinct_users(df["userID"], rows, cells, n_cells)
+        counts = _kernels.distinct_users(df["userID"], rows, cells, n_cells)
     else:
         counts = np.bincount(cells, minlength=n_cells)
     counts = counts.reshape(n_buckets, n_groups).astype(np.int64, copy=False)
     if by is None:
-        return _regular(bounds, freq), counts, None
+        return _timebuckets.regular(bounds, freq), counts, None
     # Groups without a row are not groups; the busiest first (ties in first-seen or category order).
     totals = counts.sum(axis=0)
     order = np.argsort(-totals, kind="stable")
     order = order[totals[order] > 0]
-    return _regular(bounds, freq), counts[:, order], group_labels[order]
+    return _timebuckets.regular(bounds, freq), counts[:, order], group_labels[order]
 
 
 def timeline(
@@ -756,14 +446,14 @@ def between(df: pd.DataFrame, *, start: Any = None, end: Any = None, tz: Any = N
     1
     """
     _require(df, "timestamp")
-    times = _times(df)
-    tz = _zone(tz, times)
+    times = _timebuckets.frame_times(df)
+    tz = _timebuckets.zone(tz, times)
     v = times.values
     keep = np.ones(len(df), dtype=bool)
     if start is not None:
-        keep &= v >= _ticks(start, tz=tz, times=times, what="start")
+        keep &= v >= _timebuckets.ticks(start, tz=tz, times=times, what="start")
     if end is not None:
-        keep &= (v < _ticks(end, tz=tz, times=times, what="end")) & (v != _NAT)  # NaT is the smallest int64
+        keep &= (v < _timebuckets.ticks(end, tz=tz, times=times, what="end")) & (v != _timebuckets.NAT)  # NaT is the smallest int64
     return df[keep]
 
 
@@ -846,7 +536,7 @@ def numeric_value(df: pd.DataFrame) -> pd.Series:
     """
     _require(df, "value")
     ser = df["value"]
-    data = _arrow(ser)
+    data = _kernels.arrow_view(ser)
     if data is None:
         try:
             data = pa.chunked_array([pa.array(np.asarray(ser, dtype=object), type=pa.large_string(), from_pandas=True)])
@@ -892,10 +582,10 @@ def activity(df: pd.DataFrame, *, tz: Any = None) -> pd.DataFrame:
     1
     """
     _require(df, "timestamp")
-    times = _times(df)
-    tz = _zone(tz, times)
+    times = _timebuckets.frame_times(df)
+    tz = _timebuckets.zone(tz, times)
     v = times.values
-    v = v[v != _NAT]
+    v = v[v != _timebuckets.NAT]
     # Wall-clock ticks, then plain arithmetic (pandas' per-field accessors are much slower).
     local = pd.DatetimeIndex(v.view(f"M8[{times.unit}]")).tz_localize("UTC").tz_convert(tz).tz_localize(None)
     hours = local.as_unit(times.unit).asi8 // (3600 * 10**9 // times.ns)
@@ -935,10 +625,10 @@ def summary(df: pd.DataFrame, *, top: int = 5) -> pd.DataFrame:
     100
     """
     _require(df, *REQUIRED_COLUMNS)
-    top = _positive_int(top, "top", allow_none=False)
-    times = _times(df)
+    top = _options.positive_int(top, "top", allow_none=False)
+    times = _timebuckets.frame_times(df)
     v = times.values
-    timed = v[v != _NAT]
+    timed = v[v != _timebuckets.NAT]
 
     def instant(reduce):
         return pd.Timestamp(reduce(timed), unit=times.unit, tz="UTC").tz_convert(times.tz) if len(timed) else pd.NaT

@@ -38,7 +38,7 @@ import requests
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from . import analysis, plotting
+from . import _kernels, _timebuckets, analysis, plotting
 from .errors import (
     AuthenticationError,
     NotFoundError,
@@ -64,7 +64,6 @@ MAX_TIME_STEPS = 400
 # text), only the last one of those as large as the frame.
 RECENT = 16
 _LARGE = frozenset({"mask", "positions", "matching", "newest_first"})
-_NAT = np.iinfo(np.int64).min
 FIGSIZE = (5.4, 3.0)
 DPI = 80
 
@@ -299,7 +298,7 @@ class EventBrowser:
         self._codes: dict[str, np.ndarray] = {}
         self._uniques: dict[str, pd.Index] = {}
         for column in ("name", "source", "value", "userID"):
-            self._codes[column], self._uniques[column] = analysis._factorize(df[column])
+            self._codes[column], self._uniques[column] = _kernels.factorize(df[column])
         # What the views compute from: the same labels, but every text column
         # categorical over the codes above, so that taking the matching rows
         # and counting them (analysis' categorical paths) never hashes strings
@@ -310,15 +309,15 @@ class EventBrowser:
                 for c in ("name", "source", "value", "userID")}},
             copy=False,
         )
-        times = analysis._times(df)
+        times = _timebuckets.frame_times(df)
         self._unit, self._ts = times.unit, times.values
-        timed = self._ts[self._ts != _NAT]
+        timed = self._ts[self._ts != _timebuckets.NAT]
         # The slider shows the frame's zone (UTC for a naive frame, as analysis reads it).
         self._first, self._last = (
             pd.Timestamp(int(f(timed)), unit=self._unit, tz="UTC").tz_convert(times.tz) if len(timed) else pd.NaT
             for f in (np.min, np.max))
         # Newest first, ties in frame order, NaT last: the table reads positions off this.
-        self._newest_first = np.argsort(np.where(self._ts == _NAT, np.iinfo(np.int64).max, -self._ts),
+        self._newest_first = np.argsort(np.where(self._ts == _timebuckets.NAT, np.iinfo(np.int64).max, -self._ts),
                                         kind="stable")
 
     def _build_controls(self, top_values: int) -> Controls:

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 
+from ._timebuckets import NAT
 from .errors import ResponseFormatError, StatsigError
 
 # A page's metadata is kept as JSON text: msgspec writes and reads it ~10x faster than json.
@@ -75,7 +76,6 @@ _FIELDS = ("timestamp", "name", "source", "value", "userID")
 _TEXT = pa.large_string()
 _EVENT = pa.struct([pa.field(f, _TEXT) for f in _FIELDS])
 _CODED = pa.dictionary(pa.int32(), _TEXT)
-_NAT = np.iinfo(np.int64).min  # datetime64's NaT
 
 
 class _Metadata(dict):
@@ -759,9 +759,9 @@ def build_frame(pages: Iterable[PageColumns | PageText], *, expand_metadata: boo
     n = sum(lengths)
     chunks = _merged(pages)  # each read is still its own "page" below, through lengths
     timestamps = pa.concat_arrays([p.timestamp for p in chunks])
-    ts = pc.fill_null(timestamps, _NAT).to_numpy() if timestamps.null_count else timestamps.to_numpy()
+    ts = pc.fill_null(timestamps, NAT).to_numpy() if timestamps.null_count else timestamps.to_numpy()
     # Unparseable times (NaT) sort last, as in pandas.
-    sort_key = np.where(ts == _NAT, np.iinfo(np.int64).max, ts) if timestamps.null_count else ts
+    sort_key = np.where(ts == NAT, np.iinfo(np.int64).max, ts) if timestamps.null_count else ts
     order = np.argsort(sort_key, kind="stable")  # pages come newest first: a run that timsort reverses
     name_codes, name_categories = _codes([p.name for p in chunks])
     source_codes, source_categories = _codes([p.source for p in chunks])

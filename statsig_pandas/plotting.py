@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import analysis
+from . import _options, analysis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -172,7 +172,7 @@ def plot_value_counts(
     ['books', '(empty)']
     """
     every = analysis.value_counts(df, column)
-    counts = every.iloc[: analysis._positive_int(top, "top", allow_none=False)]
+    counts = every.iloc[: _options.positive_int(top, "top", allow_none=False)]
     distinct = len(every)
     ax = _axes(ax, figsize=(7, 0.9 + 0.35 * max(len(counts), 3)))
     shown = f"top {len(counts)} of {distinct}" if distinct > len(counts) else f"{distinct}"

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from statsig_pandas import StatsigError, analysis
+from statsig_pandas import StatsigError, _kernels, analysis
 from statsig_pandas.analysis import FrameSchemaError
 from statsig_pandas.frame import EMPTY_METADATA, empty_frame, expand_metadata_columns
 from statsig_pandas.testing.synthetic import synthetic_frame
@@ -157,8 +157,8 @@ def test_value_counts_bad_arguments(events):
 
 
 def test_counting_in_parallel_parts_gives_the_same_counts(events, monkeypatch):
-    monkeypatch.setattr(analysis, "_PARALLEL_ROWS", 100)
-    monkeypatch.setattr(analysis, "_WORKERS", 3)
+    monkeypatch.setattr(_kernels, "_PARALLEL_ROWS", 100)
+    monkeypatch.setattr(_kernels, "_WORKERS", 3)
     for column in ("value", "userID"):
         assert analysis.value_counts(events, column).to_dict() == dict(Counter(events[column].astype(object)))
 
@@ -353,8 +353,8 @@ def test_unique_users_of_unsorted_filtered_and_parallel_frames(events, monkeypat
     expected = analysis.unique_users(events, freq="h").pipe(lambda s: s[s.index.notna()])
     shuffled = events.sample(frac=1.0, random_state=3)
     pd.testing.assert_series_equal(analysis.unique_users(shuffled, freq="h"), expected)
-    monkeypatch.setattr(analysis, "_PARALLEL_ROWS", 100)
-    monkeypatch.setattr(analysis, "_WORKERS", 2)
+    monkeypatch.setattr(_kernels, "_PARALLEL_ROWS", 100)
+    monkeypatch.setattr(_kernels, "_WORKERS", 2)
     pd.testing.assert_series_equal(analysis.unique_users(events, freq="h"), expected)
     hours = events["timestamp"].dt.floor("h")
     assert expected[expected > 0].tolist() == events.groupby(hours)["userID"].nunique().tolist()
