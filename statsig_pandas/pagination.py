@@ -3,7 +3,7 @@
 :class:`Paginator` is the mechanism: it asks a :class:`Walk` strategy which
 requests to send next, runs them concurrently through the
 :class:`~statsig_pandas.transport.Transport` (fewer at a time after a 429),
-converts each page to columns in the worker that fetched it, shows progress
+converts each page (:mod:`.decode`) in the worker that fetched it, shows progress
 and hands back pages as they are taken in, each with the walk's watermark.
 
 A strategy only decides *what* to ask for next from what it has seen:
@@ -22,9 +22,8 @@ from typing import Any, Iterator
 
 import pyarrow.compute as pc
 
-from .decode import EVENTS, PageCodec, envelope_data
+from .decode import EVENTS, JoinedPage, PageCodec, PageColumns, envelope_data
 from .errors import StatsigAPIError, StatsigError, StatsigWarning
-from .frame import PageColumns, PageText
 from .transport import Transport
 
 __all__ = ["PageRequest", "Walk", "PageNumberWalk", "CursorWalk", "TimeWindow", "Paginator", "ConcurrencyLimit"]
@@ -44,7 +43,7 @@ class PageRequest:
 class Page:
     request: PageRequest
     envelope: dict
-    columns: PageColumns | PageText
+    content: PageColumns | JoinedPage  # the page converted, or joined for converting in bulk
     fingerprint: bytes | int
     #: The walk's watermark once this page (and every page yielded before it) was taken in.
     settled: int | None = None
@@ -327,7 +326,7 @@ class CursorWalk(Walk):
         window = self._window(page.request)
         pagination = page.envelope["_pagination"]
         window.rows += page.envelope["_data_len"]
-        oldest = pc.min(page.columns.timestamp).as_py() if len(page.columns) else None
+        oldest = pc.min(page.content.timestamp).as_py() if len(page.content) else None
         if oldest is not None:
             window.oldest = oldest if window.oldest is None else min(window.oldest, oldest)
         cursor = pagination.get("next_cursor")
@@ -410,7 +409,7 @@ class Paginator:
     max_concurrency : int
         Requests in flight at most (lowered for a while after a 429).
     codec : PageCodec
-        Parses each body and converts it to columns, in the worker thread
+        Parses and converts each body, in the worker thread
         that fetched it (default: the events endpoint's).
     progress : bool or None
         A tqdm bar over events once the total is known; None shows it for
@@ -435,9 +434,9 @@ class Paginator:
                                        on_throttle=self.limit.throttle, parse=self.codec.parse)
         self.limit.success()
         data, pagination = envelope_data(body, request)
-        columns = self.codec.columns(data, page=request.page or 0)
+        content = self.codec.convert(data, page=request.page or 0)
         body = {"_data_len": len(data), "_pagination": pagination}  # drop the per-row events now
-        return Page(request, body, columns, columns.digest())
+        return Page(request, body, content, content.digest())
 
     def _progress(self, bar, rows: int):
         """Create the bar once the total is known (if wanted), then advance it."""
@@ -484,10 +483,10 @@ class Paginator:
                             continue
                         raise
                     self.pages_read += 1
-                    self.rows_received += len(page.columns)
+                    self.rows_received += len(page.content)
                     if not self.walk.receive(page):
                         continue
-                    bar = self._progress(bar, len(page.columns))
+                    bar = self._progress(bar, len(page.content))
                     page.settled = self.walk.watermark()
                     yield page
                 planned = self.walk.plan(len(in_flight) + len(pending))

@@ -14,7 +14,7 @@ import requests
 
 from .decode import PageCodec
 from .errors import StatsigError, StatsigWarning
-from .frame import build_frame, concat_frames, split_pages
+from .frame import ChunkAssembler, build_frame
 from .pagination import CursorWalk, PageNumberWalk, Paginator, TimeWindow
 from .retry import RetryPolicy
 from .transport import API_VERSION, Transport
@@ -242,8 +242,7 @@ def _iso(ms: int) -> str:
     return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat().replace("+00:00", "Z")
 
 
-def _warn_coerced(pages) -> None:
-    coerced = sum(c.coerced for c in pages)
+def _warn_coerced(coerced: int) -> None:
     if coerced:
         warnings.warn(f"{coerced} event(s) had an unparseable timestamp or metadata and were coerced "
                       "(timestamp NaT, metadata {})", StatsigWarning, stacklevel=3)
@@ -262,12 +261,12 @@ def _read_window(names: list[str], transport: Transport, *, page_size: int, max_
                 codec=PageCodec(errors=errors),
             )
             with _gc_paused():
-                read = [page.columns for page in paginator]
+                read = [page.content for page in paginator]
             pages.extend(read)
             stats.append((name, walk, paginator))
 
     frame, duplicates = build_frame(pages, expand_metadata=expand_metadata)
-    _warn_coerced(pages)
+    _warn_coerced(sum(p.coerced for p in pages))
     kept_by_name = frame["name"].value_counts()
     for name, walk, _ in stats:
         kept, total = int(kept_by_name.get(name, 0)), walk.total_items
@@ -336,9 +335,9 @@ class _RangeRead:
         with Transport(**self.options) as transport:
             walk, paginator = self._walk(transport)
             with _gc_paused():
-                pages = [page.columns for page in paginator]
+                pages = [page.content for page in paginator]
         frame, duplicates = build_frame(pages, expand_metadata=self.expand_metadata)
-        _warn_coerced(pages)
+        _warn_coerced(sum(p.coerced for p in pages))
         frame.attrs["statsig"] = self._attrs(transport, walk, paginator, fetched_at, duplicates)
         return frame
 
@@ -354,40 +353,13 @@ class _RangeRead:
 
     def _chunks(self, transport: Transport, chunksize: int) -> Iterator[pd.DataFrame]:
         fetched_at = _now_iso()
-        held: list = []  # pages' rows not yet below the watermark
-        ready: list = []  # rows below it, waiting for a full chunk
-        carry = None  # a de-duplicated, sorted remainder shorter than a chunk
-        duplicates = 0
-        last = -1  # the watermark the held rows were last split at
+        assembler = ChunkAssembler(chunksize, expand_metadata=self.expand_metadata, on_coerced=_warn_coerced)
         with transport:
             walk, paginator = self._walk(transport)
-            pages = iter(paginator)
-            while True:
-                page = next(pages, None)
-                if page is not None:
-                    held.append(page.columns)
-                watermark = page.settled if page is not None else None
-                # A new page's window starts at or after the watermark, so only a move of the
-                # watermark can release rows: split the held pages only then.
-                if watermark != last:
-                    below, held = split_pages(held, before=watermark)
-                    ready.extend(below)
-                    last = watermark
-                waiting = sum(map(len, ready)) + (len(carry) if carry is not None else 0)
-                if page is not None and waiting < chunksize:
-                    continue
-                # Events read twice (the boundary millisecond of a split window) share an id and a
-                # timestamp, so both copies are always on the same side of the watermark.
-                frame, dropped = build_frame(ready, expand_metadata=self.expand_metadata)
-                _warn_coerced(ready)
-                duplicates += dropped
-                ready = []
-                frame = concat_frames([carry, frame]) if carry is not None else frame
-                cut = len(frame) - len(frame) % chunksize if page is not None else len(frame)
-                for lo in range(0, cut, chunksize):
-                    chunk = frame.iloc[lo:lo + chunksize].reset_index(drop=True)
-                    chunk.attrs["statsig"] = self._attrs(transport, walk, paginator, fetched_at, duplicates)
+            for page in paginator:
+                for chunk in assembler.add(page.content, watermark=page.settled):
+                    chunk.attrs["statsig"] = self._attrs(transport, walk, paginator, fetched_at, assembler.duplicates)
                     yield chunk
-                carry = frame.iloc[cut:].reset_index(drop=True) if cut < len(frame) else None
-                if page is None:
-                    return
+            for chunk in assembler.finish():
+                chunk.attrs["statsig"] = self._attrs(transport, walk, paginator, fetched_at, assembler.duplicates)
+                yield chunk

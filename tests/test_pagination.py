@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from statsig_pandas.frame import page_columns
+from statsig_pandas.decode import convert_dicts
 from statsig_pandas.pagination import Page, PageNumberWalk
 
 
@@ -11,7 +11,7 @@ def answer(walk, request, *, items, total, next_page=True, per_page=None, page_n
              "userID": str(request.page)} for i in range(items)]
     pagination = {"itemsPerPage": per_page or items, "pageNumber": page_number or request.page,
                   "totalItems": total, "nextPage": "/x?page=next" if next_page else None}
-    cols = page_columns(data, page=request.page)
+    cols = convert_dicts(data, page=request.page)
     return walk.receive(Page(request, {"_data_len": items, "_pagination": pagination}, cols,
                              fingerprint=bytes([request.page % 256]) * 4))
 

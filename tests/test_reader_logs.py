@@ -128,7 +128,7 @@ def test_walk_splits_before_the_server_refuses():
     with StatsigEmulator(events, max_cursor_rows=500) as emu:
         with Transport(api_key=emu.api_key, base_url=emu.url) as transport:
             walk = CursorWalk(LOGS_PATH, _windows(["buy"], T0, T0 + 9000, 1), limit=100, cap=500)
-            pages = [p.columns for p in Paginator(transport, walk, max_concurrency=2, progress=False,
+            pages = [p.content for p in Paginator(transport, walk, max_concurrency=2, progress=False,
                                                   codec=PageCodec(logs=True))]
     df, dropped = build_frame(pages)
     assert walk.splits >= 3 and walk.refused == 0
