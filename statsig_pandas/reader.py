@@ -2,53 +2,26 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import gc
 import warnings
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
-from urllib.parse import quote
 
 import pandas as pd
 import requests
 
+from ._options import check_read_options, event_names, iso_utc, now_iso, time_range
 from .decode import PageCodec
+from .endpoints import DAY_MS, EVENTS_ENDPOINT, LOGS_MAX_LIMIT, LOGS_PATH, Provenance, event_path, time_windows
 from .errors import StatsigError, StatsigWarning
 from .frame import ChunkAssembler, build_frame
-from .pagination import CursorWalk, PageNumberWalk, Paginator, TimeWindow
+from .pagination import CursorWalk, PageNumberWalk, Paginator
 from .retry import RetryPolicy
 from .transport import API_VERSION, Transport
 
-__all__ = ["read_events", "event_path", "event_filter"]
+__all__ = ["read_events"]
 
-_ERRORS = ("raise", "coerce")
-LOGS_PATH = "/console/v1/logs"
-LOGS_MAX_LIMIT = 1000
-DAY_MS = 86_400_000
 MAX_WINDOWS = 64
-
-
-def event_path(name: str) -> str:
-    """The path of one event's endpoint; the name is always exactly one segment."""
-    if not isinstance(name, str) or not name:
-        raise StatsigError(f"an event name must be a non-empty string, not {name!r}")
-    if name in (".", ".."):  # dot segments: every server resolves them away, even as %2E
-        raise StatsigError(f"the event name {name!r} cannot be sent in a URL path")
-    return f"/console/v1/events/{quote(name, safe='')}"
-
-
-def _names(names: str | Iterable[str]) -> list[str]:
-    if isinstance(names, str):
-        names = [names]
-    try:
-        names = list(dict.fromkeys(names))
-    except TypeError:
-        raise StatsigError(f"names must be an event name or a list of them, not {type(names).__name__}") from None
-    if not names:
-        raise StatsigError("no event names given")
-    for name in names:
-        event_path(name)
-    return names
 
 
 @contextmanager
@@ -63,64 +36,6 @@ def _gc_paused():
     finally:
         if enabled:
             gc.enable()
-
-
-def event_filter(name: str) -> str:
-    """The Logs Explorer filter selecting one event: the name quoted, so it cannot change the query."""
-    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
-    return f'event_name:"{escaped}"'
-
-
-def _epoch_ms(value: Any, what: str) -> int:
-    """Epoch milliseconds from a string, datetime or Timestamp (naive means UTC)."""
-    if isinstance(value, (int, float)):  # seconds? milliseconds? nanoseconds? too easy to get wrong
-        raise StatsigError(f"{what} must be a date, datetime or Timestamp, not the number {value!r} "
-                           "(for epoch milliseconds use pd.Timestamp(ms, unit='ms', tz='UTC'))")
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise StatsigError(f"{what} must be a date, datetime or Timestamp, not {value!r}") from None
-    if stamp is pd.NaT:
-        raise StatsigError(f"{what} must be a date, datetime or Timestamp, not {value!r}")
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return int(stamp.value // 1_000_000)
-
-
-def _check_positive(value: Any, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise StatsigError(f"{what} must be a positive integer, not {value!r}")
-
-
-def check_options(*, errors: str = "raise", page_size: int | None = None, max_concurrency: int = 1,
-                  chunksize: int | None = None, retry: Any = None) -> None:
-    """Refuse bad reading options before any request, with a clear :class:`StatsigError`."""
-    if errors not in _ERRORS:
-        raise StatsigError(f"errors must be 'raise' or 'coerce', not {errors!r}")
-    for value, what in ((page_size, "page_size"), (chunksize, "chunksize")):
-        if value is not None:
-            _check_positive(value, what)
-    _check_positive(max_concurrency, "max_concurrency")
-    if retry is not None and not isinstance(retry, RetryPolicy):
-        raise StatsigError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
-
-
-def time_range(start: Any, end: Any) -> tuple[int, int]:
-    """``[start, end)`` in epoch ms; ``end`` defaults to now."""
-    if start is None:
-        raise StatsigError("a time range needs start= (end= defaults to now)")
-    start_ms = _epoch_ms(start, "start")
-    end_ms = _epoch_ms(pd.Timestamp.now(tz="UTC") if end is None else end, "end")
-    if end_ms <= start_ms:
-        raise StatsigError(f"end ({end}) must be after start ({start})")
-    return start_ms, end_ms
-
-
-def _windows(names: list[str], start_ms: int, end_ms: int, count: int) -> list[TimeWindow]:
-    """Cut the range into ``count`` windows per name (at most one a millisecond), oldest first."""
-    count = max(1, min(count, end_ms - start_ms))
-    edges = [start_ms + (end_ms - start_ms) * i // count for i in range(count + 1)]
-    return [TimeWindow(lo, hi, {"source": "events", "query": event_filter(name)})
-            for lo, hi in zip(edges, edges[1:]) for name in names]
 
 
 def read_events(
@@ -216,15 +131,15 @@ def read_events(
     >>> for chunk in pd.read_statsig_events("purchase", start="2026-10-01", chunksize=100_000):  # doctest: +SKIP
     ...     chunk.statsig.value_counts()
     """
-    names = _names(names)
-    check_options(errors=errors, page_size=page_size, max_concurrency=max_concurrency, chunksize=chunksize,
+    names = event_names(names)
+    check_read_options(errors=errors, page_size=page_size, max_concurrency=max_concurrency, chunksize=chunksize,
                   retry=retry)
     options = dict(api_key=api_key, base_url=base_url, timeout=timeout, session=session, retry=retry,
                    pool_size=max_concurrency)
     if start is None and end is None:
         if chunksize is not None:
             raise StatsigError("chunksize needs a time range: pass start= (and end=)")
-        return _read_window(names, Transport(**options), page_size=page_size or 100,
+        return _read_recent(names, Transport(**options), page_size=page_size or 100,
                             max_concurrency=max_concurrency, progress=progress, errors=errors,
                             expand_metadata=expand_metadata)
     start_ms, end_ms = time_range(start, end)
@@ -234,24 +149,16 @@ def read_events(
     return read.chunks(chunksize) if chunksize is not None else read.frame()
 
 
-def _now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _iso(ms: int) -> str:
-    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat().replace("+00:00", "Z")
-
-
 def _warn_coerced(coerced: int) -> None:
     if coerced:
         warnings.warn(f"{coerced} event(s) had an unparseable timestamp or metadata and were coerced "
                       "(timestamp NaT, metadata {})", StatsigWarning, stacklevel=3)
 
 
-def _read_window(names: list[str], transport: Transport, *, page_size: int, max_concurrency: int,
+def _read_recent(names: list[str], transport: Transport, *, page_size: int, max_concurrency: int,
                  progress: bool | None, errors: str, expand_metadata: bool) -> pd.DataFrame:
     """The events endpoint: every page of each name's rolling window."""
-    fetched_at = _now_iso()
+    fetched_at = now_iso()
     pages, stats = [], []
     with transport:
         for name in names:
@@ -275,17 +182,12 @@ def _read_window(names: list[str], transport: Transport, *, page_size: int, max_
                 f"{name!r}: kept {kept} event(s), {abs(total - kept)} {'fewer' if kept < total else 'more'} "
                 f"than the {total} the server reported", StatsigWarning, stacklevel=3)
     totals = [w.total_items for _, w, _ in stats if w.total_items is not None]
-    frame.attrs["statsig"] = {
-        "endpoint": "/console/v1/events/{eventName}",
-        "event_names": names,
-        "base_url": transport.base_url,
-        "api_version": API_VERSION,
-        "fetched_at": fetched_at,
-        "pages_read": sum(p.pages_read for _, _, p in stats),
-        "rows_received": sum(p.rows_received for _, _, p in stats),
-        "duplicates_dropped": duplicates,
-        "total_items_reported": sum(totals) if totals else None,
-    }
+    frame.attrs["statsig"] = Provenance(
+        endpoint=EVENTS_ENDPOINT, event_names=names, base_url=transport.base_url, api_version=API_VERSION,
+        fetched_at=fetched_at, pages_read=sum(p.pages_read for _, _, p in stats),
+        rows_received=sum(p.rows_received for _, _, p in stats), duplicates_dropped=duplicates,
+        total_items_reported=sum(totals) if totals else None,
+    ).to_attrs()
     return frame
 
 
@@ -305,7 +207,7 @@ class _RangeRead:
         self.window_count = max(max_concurrency, min(days, MAX_WINDOWS))
 
     def _walk(self, transport: Transport):
-        walk = CursorWalk(LOGS_PATH, _windows(self.names, self.start_ms, self.end_ms, self.window_count),
+        walk = CursorWalk(LOGS_PATH, time_windows(self.names, self.start_ms, self.end_ms, self.window_count),
                           limit=self.limit)
         paginator = Paginator(
             transport, walk, max_concurrency=self.max_concurrency, progress=self.progress,
@@ -315,23 +217,15 @@ class _RangeRead:
         return walk, paginator
 
     def _attrs(self, transport, walk, paginator, fetched_at, duplicates) -> dict:
-        return {
-            "endpoint": LOGS_PATH,
-            "event_names": self.names,
-            "base_url": transport.base_url,
-            "api_version": API_VERSION,
-            "fetched_at": fetched_at,
-            "start": _iso(self.start_ms),
-            "end": _iso(self.end_ms),
-            "windows": len(walk.windows),
-            "window_splits": walk.splits,
-            "pages_read": paginator.pages_read,
-            "rows_received": paginator.rows_received,
-            "duplicates_dropped": duplicates,
-        }
+        return Provenance(
+            endpoint=LOGS_PATH, event_names=self.names, base_url=transport.base_url, api_version=API_VERSION,
+            fetched_at=fetched_at, start=iso_utc(self.start_ms), end=iso_utc(self.end_ms),
+            windows=len(walk.windows), window_splits=walk.splits, pages_read=paginator.pages_read,
+            rows_received=paginator.rows_received, duplicates_dropped=duplicates,
+        ).to_attrs()
 
     def frame(self) -> pd.DataFrame:
-        fetched_at = _now_iso()
+        fetched_at = now_iso()
         with Transport(**self.options) as transport:
             walk, paginator = self._walk(transport)
             with _gc_paused():
@@ -352,7 +246,7 @@ class _RangeRead:
         return self._chunks(transport, chunksize)
 
     def _chunks(self, transport: Transport, chunksize: int) -> Iterator[pd.DataFrame]:
-        fetched_at = _now_iso()
+        fetched_at = now_iso()
         assembler = ChunkAssembler(chunksize, expand_metadata=self.expand_metadata, on_coerced=_warn_coerced)
         with transport:
             walk, paginator = self._walk(transport)

@@ -31,7 +31,7 @@ from .errors import (
 )
 from .retry import RetryPolicy, is_retryable_status, parse_retry_after, retry_delay
 
-__all__ = ["Transport", "normalize_base_url", "DEFAULT_BASE_URL", "API_VERSION", "KEY_ENV", "URL_ENV"]
+__all__ = ["Transport", "normalize_base_url", "resolve_key", "DEFAULT_BASE_URL", "API_VERSION", "KEY_ENV", "URL_ENV"]
 
 DEFAULT_BASE_URL = "https://statsigapi.net"
 API_VERSION = "20240601"
@@ -86,7 +86,8 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or default
 
 
-def _resolve_key(api_key: str | None) -> str:
+def resolve_key(api_key: str | None) -> str:
+    """The key to send: ``api_key``, else ``$STATSIG_CONSOLE_API_KEY``; refused if empty or not header-safe."""
     key = api_key if api_key is not None else os.environ.get(KEY_ENV, "")
     key = key.strip()
     if not key:
@@ -160,7 +161,7 @@ class Transport:
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None, timeout: float = 30,
                  session: requests.Session | None = None, retry: RetryPolicy | None = None, pool_size: int = 10):
         self.base_url = normalize_base_url(base_url)
-        self.__key = _resolve_key(api_key)
+        self.__key = resolve_key(api_key)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._own_session = session is None

@@ -11,7 +11,7 @@ from statsig_pandas import RetryPolicy, StatsigError, read_events
 from statsig_pandas.decode import PageCodec
 from statsig_pandas.frame import build_frame, concat_frames
 from statsig_pandas.pagination import CursorWalk, Paginator
-from statsig_pandas.reader import LOGS_PATH, _windows
+from statsig_pandas.endpoints import LOGS_PATH, time_windows
 from statsig_pandas.testing import StatsigEmulator
 from statsig_pandas.transport import Transport
 
@@ -127,7 +127,7 @@ def test_walk_splits_before_the_server_refuses():
     events = [ev(T0 + i * 3, user=str(i)) for i in range(3000)]
     with StatsigEmulator(events, max_cursor_rows=500) as emu:
         with Transport(api_key=emu.api_key, base_url=emu.url) as transport:
-            walk = CursorWalk(LOGS_PATH, _windows(["buy"], T0, T0 + 9000, 1), limit=100, cap=500)
+            walk = CursorWalk(LOGS_PATH, time_windows(["buy"], T0, T0 + 9000, 1), limit=100, cap=500)
             pages = [p.content for p in Paginator(transport, walk, max_concurrency=2, progress=False,
                                                   codec=PageCodec(logs=True))]
     df, dropped = build_frame(pages)

@@ -22,7 +22,7 @@ from statsig_pandas import (
     StatsigError,
     read_events,
 )
-from statsig_pandas.reader import event_path
+from statsig_pandas.endpoints import event_path
 from statsig_pandas.testing import StatsigEmulator
 from statsig_pandas.transport import Transport
 

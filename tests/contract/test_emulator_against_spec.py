@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from statsig_pandas import AuthenticationError, StatsigAPIError, read_events
-from statsig_pandas.reader import event_path
+from statsig_pandas.endpoints import event_path
 from statsig_pandas.transport import Transport
 
 pytestmark = pytest.mark.contract
