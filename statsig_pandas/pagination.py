@@ -18,7 +18,7 @@ import threading
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Union
 
 import pyarrow.compute as pc
 
@@ -26,7 +26,40 @@ from .decode import EVENTS, JoinedPage, PageCodec, PageColumns, envelope_data
 from .errors import StatsigAPIError, StatsigError, StatsigWarning
 from .transport import Transport
 
-__all__ = ["PageRequest", "Walk", "PageNumberWalk", "CursorWalk", "TimeWindow", "Paginator", "ConcurrencyLimit"]
+__all__ = ["PageRequest", "Walk", "PageNumberWalk", "CursorWalk", "TimeWindow", "Paginator", "ConcurrencyLimit",
+           "ReadProgress", "Progress"]
+
+
+@dataclass(frozen=True)
+class ReadProgress:
+    """How far a read has got, as passed to a ``progress=`` callable after every page taken in.
+
+    Attributes
+    ----------
+    rows : int
+        Rows read so far in this read (before duplicates are dropped).
+    pages : int
+        Pages read so far in this read.
+    total : int or None
+        Rows the read is expected to hold, when the server says (the events
+        endpoint's ``totalItems``); None otherwise (time-range reads).
+
+    Examples
+    --------
+    >>> seen = []
+    >>> read_events("purchase", progress=seen.append)  # doctest: +SKIP
+    >>> seen[-1]  # doctest: +SKIP
+    ReadProgress(rows=1200, pages=12, total=1200)
+    """
+
+    rows: int
+    pages: int
+    total: int | None
+
+
+#: What ``progress=`` accepts: a bool or None for a tqdm bar (None: only for reads of more than one page),
+#: or a callable given a :class:`ReadProgress` after every page.
+Progress = Union[bool, None, Callable[[ReadProgress], Any]]
 
 
 @dataclass(frozen=True)
@@ -411,15 +444,17 @@ class Paginator:
     codec : PageCodec
         Parses and converts each body, in the worker thread
         that fetched it (default: the events endpoint's).
-    progress : bool or None
+    progress : bool, None or callable
         A tqdm bar over events once the total is known; None shows it for
-        walks of more than one page.
+        walks of more than one page. A callable gets a :class:`ReadProgress`
+        after every page taken in, from the thread iterating the paginator,
+        instead of a bar.
     desc : str
         The progress bar's label.
     """
 
     def __init__(self, transport: Transport, walk: Walk, *, max_concurrency: int = 4,
-                 codec: PageCodec = EVENTS, progress: bool | None = None, desc: str = "events"):
+                 codec: PageCodec = EVENTS, progress: Progress = None, desc: str = "events"):
         self.transport = transport
         self.walk = walk
         self.limit = ConcurrencyLimit(max_concurrency)
@@ -428,6 +463,8 @@ class Paginator:
         self.desc = desc
         self.pages_read = 0
         self.rows_received = 0
+        self.pages_taken = 0  # pages the walk accepted
+        self.rows_taken = 0
 
     def _fetch(self, request: PageRequest) -> Page:
         body = self.transport.get_json(request.path, request.params, page=request.page,
@@ -486,7 +523,12 @@ class Paginator:
                     self.rows_received += len(page.content)
                     if not self.walk.receive(page):
                         continue
-                    bar = self._progress(bar, len(page.content))
+                    self.pages_taken += 1
+                    self.rows_taken += len(page.content)
+                    if callable(self.progress):
+                        self.progress(ReadProgress(self.rows_taken, self.pages_taken, self.walk.total_items))
+                    else:
+                        bar = self._progress(bar, len(page.content))
                     page.settled = self.walk.watermark()
                     yield page
                 planned = self.walk.plan(len(in_flight) + len(pending))

@@ -28,6 +28,7 @@ from ._options import check_read_options, epoch_ms, event_names, iso_utc, time_r
 from .endpoints import DAY_MS, Provenance
 from .errors import StatsigError
 from .frame import SCHEMA, empty_frame, metadata_json
+from .pagination import Progress
 from .reader import read_events
 
 __all__ = ["to_parquet", "read_parquet"]
@@ -86,7 +87,7 @@ def to_parquet(
     api_key: str | None = None,
     base_url: str | None = None,
     max_concurrency: int = 4,
-    progress: bool | None = None,
+    progress: Progress = None,
     errors: str = "raise",
     **read_options,
 ) -> dict:
@@ -104,7 +105,8 @@ def to_parquet(
     chunksize : int, default 200,000
         Rows per file at most, and so the most rows held in memory at once.
     api_key, base_url, max_concurrency, progress, errors, **read_options
-        As for :func:`statsig_pandas.read_events`.
+        As for :func:`statsig_pandas.read_events`; a ``progress`` callable
+        follows each day's read in turn (its counts start again each day).
 
     Returns
     -------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import warnings
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import pandas as pd
 import requests
@@ -15,7 +15,7 @@ from .decode import PageCodec
 from .endpoints import DAY_MS, EVENTS_ENDPOINT, LOGS_MAX_LIMIT, LOGS_PATH, Provenance, event_path, time_windows
 from .errors import StatsigError, StatsigWarning
 from .frame import ChunkAssembler, build_frame
-from .pagination import CursorWalk, PageNumberWalk, Paginator
+from .pagination import CursorWalk, PageNumberWalk, Paginator, Progress, ReadProgress
 from .retry import RetryPolicy
 from .transport import API_VERSION, Transport
 
@@ -45,7 +45,7 @@ def read_events(
     base_url: str | None = None,
     page_size: int | None = None,
     max_concurrency: int = 4,
-    progress: bool | None = None,
+    progress: Progress = None,
     errors: str = "raise",
     expand_metadata: bool = False,
     timeout: float = 30,
@@ -76,8 +76,12 @@ def read_events(
         most it allows) for time ranges. The server may use a smaller one.
     max_concurrency : int, default 4
         Requests in flight at once (lowered for a while after a 429).
-    progress : bool, optional
-        Show a progress bar; by default only for reads of more than one page.
+    progress : bool or callable, optional
+        Show a progress bar; by default only for reads of more than one
+        page. A callable instead gets a :class:`~statsig_pandas.ReadProgress`
+        (rows and pages read so far, and the total when the server tells it)
+        after every page, from the thread that called ``read_events`` (or
+        iterates its chunks).
     errors : {"raise", "coerce"}, default "raise"
         What an unparseable timestamp does: raise :class:`StatsigError`, or
         become ``NaT`` with a :class:`StatsigWarning` giving the count.
@@ -155,8 +159,22 @@ def _warn_coerced(coerced: int) -> None:
                       "(timestamp NaT, metadata {})", StatsigWarning, stacklevel=3)
 
 
+def _after(earlier: list[Paginator], report: Callable[[ReadProgress], Any]) -> Callable[[ReadProgress], Any]:
+    """A walk's progress as progress of the whole read: added to that of the walks before it."""
+    rows = sum(p.rows_taken for p in earlier)
+    pages = sum(p.pages_taken for p in earlier)
+    totals = [p.walk.total_items for p in earlier]
+    before = None if None in totals else sum(totals)
+
+    def forward(progress: ReadProgress) -> None:
+        total = None if before is None or progress.total is None else before + progress.total
+        report(ReadProgress(rows + progress.rows, pages + progress.pages, total))
+
+    return forward
+
+
 def _read_recent(names: list[str], transport: Transport, *, page_size: int, max_concurrency: int,
-                 progress: bool | None, errors: str, expand_metadata: bool) -> pd.DataFrame:
+                 progress: Progress, errors: str, expand_metadata: bool) -> pd.DataFrame:
     """The events endpoint: every page of each name's rolling window."""
     fetched_at = now_iso()
     pages, stats = [], []
@@ -164,8 +182,8 @@ def _read_recent(names: list[str], transport: Transport, *, page_size: int, max_
         for name in names:
             walk = PageNumberWalk(event_path(name), limit=page_size, lookahead=4 * max_concurrency)
             paginator = Paginator(
-                transport, walk, max_concurrency=max_concurrency, progress=progress, desc=name,
-                codec=PageCodec(errors=errors),
+                transport, walk, max_concurrency=max_concurrency, desc=name, codec=PageCodec(errors=errors),
+                progress=_after([p for _, _, p in stats], progress) if callable(progress) else progress,
             )
             with _gc_paused():
                 read = [page.content for page in paginator]

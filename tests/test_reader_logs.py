@@ -192,3 +192,16 @@ def test_faults_on_the_logs_endpoint_are_retried():
         emu.inject("drop", times=1, path=LOGS_PATH, page=2)
         df = read(emu, "buy", T0, T0 + 1500, max_concurrency=1, retry=FAST)
     assert len(df) == 1500
+
+
+def test_a_progress_callable_follows_a_range_read_and_its_chunks(logs_emu):
+    stamps = sorted(int(e["timestamp"]) for e in logs_emu.events("purchase"))
+    seen = []
+    df = read(logs_emu, "purchase", stamps[0], stamps[-1] + 1, page_size=100, progress=seen.append)
+    assert [p.pages for p in seen] == list(range(1, len(seen) + 1)) and len(seen) > 1
+    assert all(a.rows < b.rows for a, b in zip(seen, seen[1:]))
+    assert seen[-1].rows == len(df) and {p.total for p in seen} == {None}  # the logs endpoint gives no total
+    seen.clear()
+    chunks = list(read(logs_emu, "purchase", stamps[0], stamps[-1] + 1, page_size=100, chunksize=500,
+                       progress=seen.append))
+    assert seen[-1].rows == sum(map(len, chunks)) == len(df)
