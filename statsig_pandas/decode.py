@@ -476,9 +476,13 @@ class JoinedPage:
         """Rows coerced to NaT or ``{}``: only a page converted on its own (a time overflowed int64) has any."""
         return 0 if self._converted is None else self._converted.coerced
 
-    def digest(self) -> int:
+    def digest(self) -> bytes:
         """As :meth:`PageColumns.digest`, without converting the page on its own."""
-        return hash((self.texts[0], self.texts[3], self.texts[4]))
+        digest = hashlib.blake2b(digest_size=16)
+        for text in (self.texts[0], self.texts[4], self.texts[3]):  # times, users, values
+            digest.update(text.encode())
+            digest.update(b"\xff")  # never in UTF-8: fields cannot run into each other
+        return digest.digest()
 
     @property
     def converted(self) -> PageColumns:

@@ -18,7 +18,7 @@ import threading
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Union
+from typing import Any, Callable, Iterator, Protocol, Union
 
 import pyarrow.compute as pc
 
@@ -74,12 +74,15 @@ class PageRequest:
 
 @dataclass
 class Page:
+    """One answer, made small: its events converted, the rest of the envelope kept as walks need it."""
+
     request: PageRequest
-    envelope: dict
-    content: PageColumns | JoinedPage  # the page converted, or joined for converting in bulk
-    fingerprint: bytes | int
+    items: int  # events in the answer's ``data``
+    pagination: dict  # the answer's ``pagination`` object, as sent ({} if none)
+    content: PageColumns | JoinedPage  # the events converted, or joined for converting in bulk
+    fingerprint: bytes  # equal for answers of equal events: how a page served twice is told
     #: The walk's watermark once this page (and every page yielded before it) was taken in.
-    settled: int | None = None
+    watermark: int | None = None
 
 
 #: A pagination number that was sent but means nothing (negative, fractional, not a number).
@@ -102,8 +105,15 @@ def _number(value: Any) -> int | str | None:
     return int(number) if math.isfinite(number) and number >= 0 and number.is_integer() else INVALID
 
 
-class Walk:
-    """A pagination strategy: what to request first, and next."""
+class Walk(Protocol):
+    """A pagination strategy: what to request first, and next.
+
+    Its hooks, all called from the thread iterating the :class:`Paginator`:
+    :meth:`first`, :meth:`receive`, :meth:`wants`, :meth:`plan`,
+    :meth:`recover`, :meth:`finish` and :meth:`watermark`, with the
+    attributes ``path``, ``expect_many`` and ``total_items``. Subclasses get
+    the defaults below.
+    """
 
     path: str
 
@@ -188,7 +198,7 @@ class PageNumberWalk(Walk):
 
     def receive(self, page: Page) -> bool:
         number = page.request.page
-        data, pagination = page.envelope["_data_len"], page.envelope["_pagination"]
+        data, pagination = page.items, page.pagination
         answered = _number(pagination.get("pageNumber"))
         previous = self.pages.get(number - 1)
         if (answered is not None and answered != number) or (
@@ -357,8 +367,8 @@ class CursorWalk(Walk):
 
     def receive(self, page: Page) -> bool:
         window = self._window(page.request)
-        pagination = page.envelope["_pagination"]
-        window.rows += page.envelope["_data_len"]
+        pagination = page.pagination
+        window.rows += page.items
         oldest = pc.min(page.content.timestamp).as_py() if len(page.content) else None
         if oldest is not None:
             window.oldest = oldest if window.oldest is None else min(window.oldest, oldest)
@@ -457,7 +467,7 @@ class Paginator:
                  codec: PageCodec = EVENTS, progress: Progress = None, desc: str = "events"):
         self.transport = transport
         self.walk = walk
-        self.limit = ConcurrencyLimit(max_concurrency)
+        self.concurrency = ConcurrencyLimit(max_concurrency)
         self.codec = codec
         self.progress = progress
         self.desc = desc
@@ -468,12 +478,11 @@ class Paginator:
 
     def _fetch(self, request: PageRequest) -> Page:
         body = self.transport.get_json(request.path, request.params, page=request.page,
-                                       on_throttle=self.limit.throttle, parse=self.codec.parse)
-        self.limit.success()
+                                       on_throttle=self.concurrency.throttle, parse=self.codec.parse)
+        self.concurrency.success()
         data, pagination = envelope_data(body, request)
         content = self.codec.convert(data, page=request.page or 0)
-        body = {"_data_len": len(data), "_pagination": pagination}  # drop the per-row events now
-        return Page(request, body, content, content.digest())
+        return Page(request, len(data), pagination, content, content.digest())  # the per-row events go now
 
     def _progress(self, bar, rows: int):
         """Create the bar once the total is known (if wanted), then advance it."""
@@ -501,10 +510,10 @@ class Paginator:
         pending = sorted(self.walk.first(), key=lambda r: r.key)
         in_flight: dict[Future, PageRequest] = {}
         bar = None
-        pool = ThreadPoolExecutor(max_workers=self.limit.maximum, thread_name_prefix="statsig-page")
+        pool = ThreadPoolExecutor(max_workers=self.concurrency.maximum, thread_name_prefix="statsig-page")
         try:
             while pending or in_flight:
-                while pending and len(in_flight) < self.limit.current:
+                while pending and len(in_flight) < self.concurrency.current:
                     request = pending.pop(0)
                     if self.walk.wants(request):
                         in_flight[pool.submit(self._fetch, request)] = request
@@ -529,7 +538,7 @@ class Paginator:
                         self.progress(ReadProgress(self.rows_taken, self.pages_taken, self.walk.total_items))
                     else:
                         bar = self._progress(bar, len(page.content))
-                    page.settled = self.walk.watermark()
+                    page.watermark = self.walk.watermark()
                     yield page
                 planned = self.walk.plan(len(in_flight) + len(pending))
                 pending = sorted((r for r in pending + planned if self.walk.wants(r)), key=lambda r: r.key)

@@ -269,7 +269,7 @@ class _RangeRead:
         with transport:
             walk, paginator = self._walk(transport)
             for page in paginator:
-                for chunk in assembler.add(page.content, watermark=page.settled):
+                for chunk in assembler.add(page.content, watermark=page.watermark):
                     chunk.attrs["statsig"] = self._attrs(transport, walk, paginator, fetched_at, assembler.duplicates)
                     yield chunk
             for chunk in assembler.finish():

@@ -132,22 +132,6 @@ def test_429_lowers_concurrency():
     assert max(r.concurrent for r in seen[last_429:]) > 3
 
 
-def test_concurrency_limit_halves_on_throttle_and_regrows():
-    from statsig_pandas.pagination import ConcurrencyLimit
-
-    limit = ConcurrencyLimit(8)
-    limit.throttle()
-    assert limit.current == 4
-    limit.throttle()
-    limit.throttle()
-    limit.throttle()
-    assert limit.current == 1
-    for _ in range(2):
-        limit.success()
-    assert limit.current == 2
-    assert limit.throttled == 4
-
-
 # -- malformed answers -------------------------------------------------------
 
 def test_non_json_body_is_a_format_error_naming_page_and_status(emulator):
