@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator, Protocol, Union
 import pyarrow.compute as pc
 
 from .decode import EVENTS, JoinedPage, PageCodec, PageColumns, envelope_data
-from .errors import StatsigAPIError, StatsigError, StatsigWarning
+from .errors import ResponseFormatError, StatsigAPIError, StatsigError, StatsigWarning, find_stack_level
 from .transport import Transport
 
 __all__ = ["PageRequest", "Walk", "PageNumberWalk", "CursorWalk", "TimeWindow", "Paginator", "ConcurrencyLimit",
@@ -477,11 +477,15 @@ class Paginator:
         self.rows_taken = 0
 
     def _fetch(self, request: PageRequest) -> Page:
-        body = self.transport.get_json(request.path, request.params, page=request.page,
+        body = self.transport.get(request.path, request.params, page=request.page,
                                        on_throttle=self.concurrency.throttle, parse=self.codec.parse)
         self.concurrency.success()
-        data, pagination = envelope_data(body, request)
-        content = self.codec.convert(data, page=request.page or 0)
+        try:
+            data, pagination = envelope_data(body, request)
+            content = self.codec.convert(data, page=request.page or 0)
+        except ResponseFormatError as error:  # the body's shape: say which request it answered
+            error.url = error.url or self.transport.url(request.path)
+            raise
         return Page(request, len(data), pagination, content, content.digest())  # the per-row events go now
 
     def _progress(self, bar, rows: int):
@@ -547,4 +551,4 @@ class Paginator:
             if bar is not None:
                 bar.close()
         for message in self.walk.finish():
-            warnings.warn(message, StatsigWarning, stacklevel=4)
+            warnings.warn(message, StatsigWarning, stacklevel=find_stack_level())

@@ -13,7 +13,7 @@ import requests
 from ._options import check_read_options, event_names, iso_utc, now_iso, time_range
 from .decode import PageCodec
 from .endpoints import DAY_MS, EVENTS_ENDPOINT, LOGS_MAX_LIMIT, LOGS_PATH, Provenance, event_path, time_windows
-from .errors import StatsigError, StatsigWarning
+from .errors import StatsigError, StatsigWarning, find_stack_level
 from .frame import ChunkAssembler, build_frame
 from .pagination import CursorWalk, PageNumberWalk, Paginator, Progress, ReadProgress
 from .retry import RetryPolicy
@@ -156,7 +156,7 @@ def read_events(
 def _warn_coerced(coerced: int) -> None:
     if coerced:
         warnings.warn(f"{coerced} event(s) had an unparseable timestamp or metadata and were coerced "
-                      "(timestamp NaT, metadata {})", StatsigWarning, stacklevel=3)
+                      "(timestamp NaT, metadata {})", StatsigWarning, stacklevel=find_stack_level())
 
 
 def _after(earlier: list[Paginator], report: Callable[[ReadProgress], Any]) -> Callable[[ReadProgress], Any]:
@@ -198,7 +198,7 @@ def _read_recent(names: list[str], transport: Transport, *, page_size: int, max_
         if total is not None and kept != total:
             warnings.warn(
                 f"{name!r}: kept {kept} event(s), {abs(total - kept)} {'fewer' if kept < total else 'more'} "
-                f"than the {total} the server reported", StatsigWarning, stacklevel=3)
+                f"than the {total} the server reported", StatsigWarning, stacklevel=find_stack_level())
     totals = [w.total_items for _, w, _ in stats if w.total_items is not None]
     frame.attrs["statsig"] = Provenance(
         endpoint=EVENTS_ENDPOINT, event_names=names, base_url=transport.base_url, api_version=API_VERSION,

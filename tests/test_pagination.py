@@ -8,7 +8,6 @@ from statsig_pandas import RetryPolicy, StatsigAPIError, StatsigError
 from statsig_pandas.decode import JoinedPage, PageCodec, PageColumns, convert_dicts, convert_log_dicts
 from statsig_pandas.endpoints import LOGS_PATH, event_path, time_windows
 from statsig_pandas.pagination import ConcurrencyLimit, CursorWalk, Page, PageNumberWalk, Paginator, TimeWindow
-from statsig_pandas.testing import StatsigEmulator
 from statsig_pandas.transport import Transport
 
 
