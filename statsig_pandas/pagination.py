@@ -341,7 +341,7 @@ class CursorWalk(Walk):
         self.windows: dict[tuple, TimeWindow] = {}
         self.queue: list[PageRequest] = []
         self.splits = 0
-        self.refused = 0  # cursors the server refused before the walk expected it to
+        self.refused = 0  # cursors the server refused before the walk expected it to (read by tests only)
         for window in windows:
             self._open(window)
 
@@ -426,7 +426,7 @@ class ConcurrencyLimit:
         self.current = self.maximum
         self._successes = 0
         self._lock = threading.Lock()
-        self.throttled = 0
+        self.throttled = 0  # 429s seen: read by tests only
 
     def throttle(self) -> None:
         with self._lock:

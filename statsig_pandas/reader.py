@@ -26,9 +26,13 @@ MAX_WINDOWS = 64
 
 @contextmanager
 def _gc_paused():
-    """Pause the cyclic GC while pages become columns: the per-row dicts of a
-    page are short-lived and acyclic, and collecting them costs about a third
-    of the conversion time (see benchmarks/)."""
+    """Pause the cyclic GC while a read's pages are converted.
+
+    Decoding allocates many short-lived, acyclic objects (the per-field lists
+    of each page; per-row dicts on the generic path) that set off collections
+    for nothing: pausing saves 5-8 % of the conversion of 200,000 events
+    (typed and generic path alike; it was a third before pages were decoded
+    into ``gc=False`` structs)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
