@@ -3,12 +3,15 @@
 :class:`Paginator` is the mechanism: it asks a :class:`Walk` strategy which
 requests to send next, runs them concurrently through the
 :class:`~statsig_pandas.transport.Transport` (fewer at a time after a 429),
-converts each page (:mod:`.decode`) in the worker that fetched it, shows progress
-and hands back pages as they are taken in, each with the walk's watermark.
+converts each page (:mod:`.decode`) in the worker that fetched it, reports
+progress (a tqdm bar, or a :class:`ReadProgress` to a callable) and hands back
+typed :class:`Page` records as they are taken in, each with the walk's
+watermark.
 
-A strategy only decides *what* to ask for next from what it has seen:
-:class:`PageNumberWalk` (``page``/``limit``, the events endpoint) plans many
-pages at once; a cursor walk plans one request per chain, each after the last.
+A strategy (the :class:`Walk` protocol) only decides *what* to ask for next
+from what it has seen: :class:`PageNumberWalk` (``page``/``limit``, the events
+endpoint) plans many pages at once; :class:`CursorWalk` (the logs endpoint)
+plans one request per chain of cursors, each after the last.
 """
 
 from __future__ import annotations
