@@ -13,7 +13,7 @@ import pytest
 from statsig_pandas import StatsigError, _kernels, analysis
 from statsig_pandas.analysis import FrameSchemaError
 from statsig_pandas.frame import EMPTY_METADATA, empty_frame, expand_metadata_columns
-from statsig_pandas.testing.synthetic import synthetic_frame
+from statsig_pandas.testing import synthetic_frame
 
 END_MS = 1_775_000_000_000  # 2026-03-31 23:33 UTC: fixed, so every run sees the same events
 PARIS = "Europe/Paris"

@@ -7,6 +7,7 @@ import importlib
 import re
 import subprocess
 import sys
+import types
 import warnings
 from pathlib import Path
 
@@ -38,6 +39,33 @@ def test_public_surface_is_exported():
     for name in statsig_pandas.__all__:
         assert getattr(statsig_pandas, name) is not None, name
     assert pd.read_statsig_events is statsig_pandas.read_events
+
+
+def test_all_lists_exactly_the_public_names():
+    # Public: every name without a leading underscore that is not a submodule (nor an imported library),
+    # the lazily imported ones included: dir() lists them before their first use.
+    public = {name for name in dir(statsig_pandas)
+              if not name.startswith("_") and not isinstance(getattr(statsig_pandas, name), types.ModuleType)}
+    assert len(statsig_pandas.__all__) == len(set(statsig_pandas.__all__))
+    assert set(statsig_pandas.__all__) - {"__version__"} == public
+    assert "__version__" in statsig_pandas.__all__
+
+
+def test_star_import_gives_every_name_of_all_the_lazy_ones_included():
+    namespace: dict = {}
+    exec("from statsig_pandas import *", namespace)  # noqa: S102 - what a user's star import does
+    assert set(statsig_pandas.__all__) <= set(namespace)
+    assert namespace["EventBrowser"] is statsig_pandas.EventBrowser
+
+
+def test_testing_exports_its_public_names():
+    import statsig_pandas.testing as testing
+    from statsig_pandas.testing import synthetic
+
+    assert testing.synthetic_frame is synthetic.synthetic_frame
+    public = {name for name in dir(testing)
+              if not name.startswith("_") and not isinstance(getattr(testing, name), types.ModuleType)}
+    assert set(testing.__all__) == public
 
 
 def test_second_import_and_reload_warn_about_nothing():

@@ -13,7 +13,7 @@ import pytest
 import statsig_pandas  # noqa: F401  (registers df.statsig)
 from statsig_pandas import analysis, plotting
 from statsig_pandas.frame import empty_frame
-from statsig_pandas.testing.synthetic import synthetic_frame
+from statsig_pandas.testing import synthetic_frame
 
 END_MS = 1_775_000_000_000
 PARIS = "Europe/Paris"
