@@ -47,6 +47,28 @@ def test_fetch_to_parquet_keeps_metadata_as_json(emulator, tmp_path):
     assert pd.to_datetime(table["timestamp"], utc=True).equals(expected["timestamp"].astype("datetime64[ms, UTC]"))
 
 
+def test_console_script_reads_from_the_emulator(emulator, tmp_path):
+    out = tmp_path / "events.csv"
+    env = {"STATSIG_CONSOLE_API_KEY": emulator.api_key, "STATSIG_CONSOLE_API_URL": emulator.url,
+           "PATH": str(Path(sys.executable).parent)}
+    done = subprocess.run([str(Path(sys.executable).parent / "statsig-pandas"), "fetch", "purchase", "-o", str(out)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    back = pd.read_csv(out, dtype={"userID": str, "value": str}, keep_default_na=False)
+    assert len(back) == len(emulator.events("purchase"))
+    assert emulator.api_key not in done.stdout + done.stderr
+
+
+def test_console_script_reports_errors_without_a_traceback(emulator):
+    env = {"STATSIG_CONSOLE_API_KEY": "console-wrong", "STATSIG_CONSOLE_API_URL": emulator.url}
+    done = subprocess.run([sys.executable, "-m", "statsig_pandas.cli", "fetch", "purchase"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "AuthenticationError" not in done.stderr or "Traceback" not in done.stderr
+    assert "Traceback" not in done.stderr and "401" in done.stderr
+    assert "console-wrong" not in done.stderr
+
+
 # -- helpers for the commands below --------------------------------------------------------------
 
 def run(*args, emulator=None, key=None, timeout=120):
@@ -210,3 +232,22 @@ def test_demo_takes_the_options_of_report(command, tmp_path):
     assert done.returncode == 2
     assert "argument --top: invalid int value: 'many'" in done.stderr
     assert len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.notebook
+def test_demo_command_shows_progress_and_prints_the_path(demo_report):
+    assert demo_report.returncode == 0, demo_report.stderr
+    assert f"Report written to {demo_report.path.resolve()}" in demo_report.stdout
+    assert re.search(r"report: 100%.*\b(\d+)/\1\b", demo_report.stderr)  # a bar over the cells, finished
+
+
+@pytest.mark.notebook
+def test_cli_report_failure_is_one_line_without_traceback(tmp_path):
+    out = tmp_path / "bad.html"
+    done = subprocess.run([sys.executable, "-m", "statsig_pandas.cli", "report", "purchase", "--demo",
+                           "--tz", "Mars/Olympus_Mons", "-q", "-o", str(out)],
+                          check=False, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert re.search(r"statsig-pandas: error: report cell \d+ of \d+ \(section '.+'.*Mars/Olympus_Mons", done.stderr)
+    assert not out.exists()

@@ -76,28 +76,6 @@ def test_second_import_and_reload_warn_about_nothing():
     assert pd.read_statsig_events is module.read_events
 
 
-def test_console_script_reads_from_the_emulator(emulator, tmp_path):
-    out = tmp_path / "events.csv"
-    env = {"STATSIG_CONSOLE_API_KEY": emulator.api_key, "STATSIG_CONSOLE_API_URL": emulator.url,
-           "PATH": str(Path(sys.executable).parent)}
-    done = subprocess.run([str(Path(sys.executable).parent / "statsig-pandas"), "fetch", "purchase", "-o", str(out)],
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    back = pd.read_csv(out, dtype={"userID": str, "value": str}, keep_default_na=False)
-    assert len(back) == len(emulator.events("purchase"))
-    assert emulator.api_key not in done.stdout + done.stderr
-
-
-def test_console_script_reports_errors_without_a_traceback(emulator):
-    env = {"STATSIG_CONSOLE_API_KEY": "console-wrong", "STATSIG_CONSOLE_API_URL": emulator.url}
-    done = subprocess.run([sys.executable, "-m", "statsig_pandas.cli", "fetch", "purchase"], env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 1
-    assert "AuthenticationError" not in done.stderr or "Traceback" not in done.stderr
-    assert "Traceback" not in done.stderr and "401" in done.stderr
-    assert "console-wrong" not in done.stderr
-
-
 def test_import_does_not_load_the_widget_and_plotting_stacks():
     # Scripts, Dask workers and report kernels import the package without ever browsing or plotting.
     code = ("import sys, statsig_pandas; loaded = [m for m in ('ipywidgets', 'matplotlib') if m in sys.modules]; "

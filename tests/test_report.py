@@ -315,22 +315,3 @@ def test_demo_report_images_are_real_pngs(demo_report):
         assert raw[:8] == b"\x89PNG\r\n\x1a\n"
         sizes.append(int.from_bytes(raw[16:20], "big"))  # IHDR width
     assert min(sizes) >= 300
-
-
-@pytest.mark.notebook
-def test_demo_command_shows_progress_and_prints_the_path(demo_report):
-    assert demo_report.returncode == 0, demo_report.stderr
-    assert f"Report written to {demo_report.path.resolve()}" in demo_report.stdout
-    assert re.search(r"report: 100%.*\b(\d+)/\1\b", demo_report.stderr)  # a bar over the cells, finished
-
-
-@pytest.mark.notebook
-def test_cli_report_failure_is_one_line_without_traceback(tmp_path):
-    out = tmp_path / "bad.html"
-    done = subprocess.run([sys.executable, "-m", "statsig_pandas.cli", "report", "purchase", "--demo",
-                           "--tz", "Mars/Olympus_Mons", "-q", "-o", str(out)],
-                          check=False, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 1
-    assert "Traceback" not in done.stderr
-    assert re.search(r"statsig-pandas: error: report cell \d+ of \d+ \(section '.+'.*Mars/Olympus_Mons", done.stderr)
-    assert not out.exists()
