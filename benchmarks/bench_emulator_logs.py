@@ -39,10 +39,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Targets  # noqa: E402
+from common import Targets
 
-from statsig_pandas.testing import StatsigEmulator  # noqa: E402
-from statsig_pandas.testing.logs import LOGS_PATH, LogsEndpoint, LogStore, event_name_filter  # noqa: E402
+from statsig_pandas.testing import StatsigEmulator
+from statsig_pandas.testing.logs import LOGS_PATH, LogsEndpoint, LogStore, event_name_filter
 
 DAY_MS = 86_400_000
 END_MS = 1_790_000_000_000  # a fixed span, so every run serves the same events

@@ -22,9 +22,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from . import SCHEMA, StatsigError, __version__, read_events, render_report, to_parquet
 

@@ -23,7 +23,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from statsig_pandas.testing import StatsigEmulator  # noqa: E402
+from statsig_pandas.testing import StatsigEmulator
 
 
 @pytest.fixture(autouse=True)

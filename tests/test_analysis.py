@@ -443,8 +443,8 @@ def test_numeric_value(make_events):
     expected = [19.99, np.nan, np.nan, 3.0, -25.0, 4.0, 0.5, np.nan, np.nan, np.nan, 19.99]
     np.testing.assert_array_equal(result.to_numpy(), expected)
     # The same from plain Python strings with a missing value, and from an empty frame.
-    plain = pd.DataFrame({"value": pd.Series(texts + [None], dtype=object, index=range(10, 22))})
-    np.testing.assert_array_equal(analysis.numeric_value(plain).to_numpy(), expected + [np.nan])
+    plain = pd.DataFrame({"value": pd.Series([*texts, None], dtype=object, index=range(10, 22))})
+    np.testing.assert_array_equal(analysis.numeric_value(plain).to_numpy(), [*expected, np.nan])
     assert analysis.numeric_value(plain).index.equals(plain.index)
     assert analysis.numeric_value(empty_frame()).empty
 

@@ -94,8 +94,8 @@ def expected_range(emulator, start, end, name="purchase"):
 
 
 def rows(df) -> list[tuple]:
-    return list(zip(pd.to_datetime(df["timestamp"], utc=True).dt.as_unit("ms").astype("int64"), df["userID"].astype(str),
-                    df["value"].astype(str)))
+    stamps = pd.to_datetime(df["timestamp"], utc=True).dt.as_unit("ms").astype("int64")
+    return list(zip(stamps, df["userID"].astype(str), df["value"].astype(str)))
 
 
 # -- --version, fetch of a time range ----------------------------------------------------------
