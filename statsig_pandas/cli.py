@@ -64,9 +64,10 @@ def _output_kind(output: str, *, ranged: bool) -> str:
     """``"csv"``, ``"parquet"`` (one file) or ``"dataset"`` (a to_parquet folder), or a StatsigError."""
     path = Path(output)
     folder = output.endswith(("/", os.sep)) or path.is_dir()
-    if path.suffix == ".csv" and not folder:
+    suffix = path.suffix.lower()
+    if suffix == ".csv" and not folder:
         return "csv"
-    if path.suffix == ".parquet" or folder:
+    if suffix == ".parquet" or folder:
         if ranged:
             if path.exists() and not path.is_dir():
                 raise StatsigError(f"{output} is a file; a time range is written as a dataset folder: "
