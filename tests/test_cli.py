@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ import pytest
 
 import statsig_pandas
 from statsig_pandas import read_events
+from statsig_pandas.testing import StatsigEmulator
 
 SCRIPT = str(Path(sys.executable).parent / "statsig-pandas")
 
@@ -216,6 +218,24 @@ def test_the_output_folder_is_made_before_the_read_or_the_failure_is_one_line(em
     assert done.returncode == 1
     assert re.fullmatch(r"statsig-pandas: error: \[Errno \d+\] .+: '.+a-file'\n", done.stderr), done.stderr
     assert emulator.requests == []
+
+
+def test_an_interrupted_fetch_says_so_in_one_line_and_leaves_no_file(tmp_path):
+    with StatsigEmulator(n_events=3000, seed=2, latency=0.3) as slow:
+        start, end = middle_of(slow)
+        out = tmp_path / "events.csv"
+        env = {"STATSIG_CONSOLE_API_KEY": slow.api_key, "STATSIG_CONSOLE_API_URL": slow.url}
+        fetch = subprocess.Popen([SCRIPT, "fetch", "purchase", "--start", iso(start), "--end", iso(end),
+                                  "--page-size", "10", "--max-concurrency", "1", "-q", "-o", str(out)], env=env,
+                                 stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not slow.requests and time.monotonic() < deadline:  # the read has begun
+            time.sleep(0.05)
+        fetch.send_signal(signal.SIGINT)
+        _, stderr = fetch.communicate(timeout=60)
+    assert fetch.returncode == 130
+    assert stderr == "statsig-pandas: interrupted\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- report and demo: one command, two spellings ------------------------------------------------
