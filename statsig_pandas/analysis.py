@@ -20,7 +20,7 @@ Conventions, the same everywhere:
   night is two hourly buckets. The result index stays tz-aware.
 
 >>> from statsig_pandas import analysis
->>> from statsig_pandas.testing.synthetic import synthetic_frame
+>>> from statsig_pandas.testing import synthetic_frame
 >>> df = synthetic_frame(1_000, seed=1, end_ms=1_774_000_000_000)
 >>> analysis.timeline(df, freq="D", tz="Europe/Paris").sum()
 np.int64(1000)
@@ -620,7 +620,7 @@ def summary(df: pd.DataFrame, *, top: int = 5) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> from statsig_pandas.testing import synthetic_frame
     >>> summary(synthetic_frame(100, seed=3, end_ms=1_774_000_000_000)).loc[("events", "total"), "summary"]
     100
     """

@@ -8,7 +8,7 @@ matplotlib style is assumed, and figures use a constrained layout so nothing
 is clipped when exported to a report.
 
 >>> from statsig_pandas import plotting
->>> from statsig_pandas.testing.synthetic import synthetic_frame
+>>> from statsig_pandas.testing import synthetic_frame
 >>> ax = plotting.plot_timeline(synthetic_frame(500, end_ms=1_774_000_000_000), freq="D")
 >>> ax.get_title()
 'Events per day'
@@ -95,7 +95,7 @@ def plot_timeline(
 
     Examples
     --------
-    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> from statsig_pandas.testing import synthetic_frame
     >>> ax = plot_timeline(synthetic_frame(500, end_ms=1_774_000_000_000), freq="D", by="source")
     >>> ax.get_legend().get_title().get_text()
     'source'
@@ -217,7 +217,7 @@ def plot_activity_heatmap(df: pd.DataFrame, *, tz: Any = None, ax: Axes | None =
 
     Examples
     --------
-    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> from statsig_pandas.testing import synthetic_frame
     >>> ax = plot_activity_heatmap(synthetic_frame(500, end_ms=1_774_000_000_000), tz="Europe/Paris")
     >>> ax.images[0].get_array().shape
     (7, 24)

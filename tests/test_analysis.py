@@ -13,7 +13,7 @@ import pytest
 from statsig_pandas import StatsigError, _kernels, analysis
 from statsig_pandas.analysis import FrameSchemaError
 from statsig_pandas.frame import EMPTY_METADATA, empty_frame, expand_metadata_columns
-from statsig_pandas.testing.synthetic import synthetic_frame
+from statsig_pandas.testing import synthetic_frame
 
 END_MS = 1_775_000_000_000  # 2026-03-31 23:33 UTC: fixed, so every run sees the same events
 PARIS = "Europe/Paris"
@@ -443,8 +443,8 @@ def test_numeric_value(make_events):
     expected = [19.99, np.nan, np.nan, 3.0, -25.0, 4.0, 0.5, np.nan, np.nan, np.nan, 19.99]
     np.testing.assert_array_equal(result.to_numpy(), expected)
     # The same from plain Python strings with a missing value, and from an empty frame.
-    plain = pd.DataFrame({"value": pd.Series(texts + [None], dtype=object, index=range(10, 22))})
-    np.testing.assert_array_equal(analysis.numeric_value(plain).to_numpy(), expected + [np.nan])
+    plain = pd.DataFrame({"value": pd.Series([*texts, None], dtype=object, index=range(10, 22))})
+    np.testing.assert_array_equal(analysis.numeric_value(plain).to_numpy(), [*expected, np.nan])
     assert analysis.numeric_value(plain).index.equals(plain.index)
     assert analysis.numeric_value(empty_frame()).empty
 

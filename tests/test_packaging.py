@@ -7,6 +7,7 @@ import importlib
 import re
 import subprocess
 import sys
+import types
 import warnings
 from pathlib import Path
 
@@ -40,34 +41,39 @@ def test_public_surface_is_exported():
     assert pd.read_statsig_events is statsig_pandas.read_events
 
 
+def test_all_lists_exactly_the_public_names():
+    # Public: every name without a leading underscore that is not a submodule (nor an imported library),
+    # the lazily imported ones included: dir() lists them before their first use.
+    public = {name for name in dir(statsig_pandas)
+              if not name.startswith("_") and not isinstance(getattr(statsig_pandas, name), types.ModuleType)}
+    assert len(statsig_pandas.__all__) == len(set(statsig_pandas.__all__))
+    assert set(statsig_pandas.__all__) - {"__version__"} == public
+    assert "__version__" in statsig_pandas.__all__
+
+
+def test_star_import_gives_every_name_of_all_the_lazy_ones_included():
+    namespace: dict = {}
+    exec("from statsig_pandas import *", namespace)  # what a user's star import does
+    assert set(statsig_pandas.__all__) <= set(namespace)
+    assert namespace["EventBrowser"] is statsig_pandas.EventBrowser
+
+
+def test_testing_exports_its_public_names():
+    import statsig_pandas.testing as testing
+    from statsig_pandas.testing import synthetic
+
+    assert testing.synthetic_frame is synthetic.synthetic_frame
+    public = {name for name in dir(testing)
+              if not name.startswith("_") and not isinstance(getattr(testing, name), types.ModuleType)}
+    assert set(testing.__all__) == public
+
+
 def test_second_import_and_reload_warn_about_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         importlib.import_module("statsig_pandas")
         module = importlib.reload(statsig_pandas)
     assert pd.read_statsig_events is module.read_events
-
-
-def test_console_script_reads_from_the_emulator(emulator, tmp_path):
-    out = tmp_path / "events.csv"
-    env = {"STATSIG_CONSOLE_API_KEY": emulator.api_key, "STATSIG_CONSOLE_API_URL": emulator.url,
-           "PATH": str(Path(sys.executable).parent)}
-    done = subprocess.run([str(Path(sys.executable).parent / "statsig-pandas"), "fetch", "purchase", "-o", str(out)],
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    back = pd.read_csv(out, dtype={"userID": str, "value": str}, keep_default_na=False)
-    assert len(back) == len(emulator.events("purchase"))
-    assert emulator.api_key not in done.stdout + done.stderr
-
-
-def test_console_script_reports_errors_without_a_traceback(emulator):
-    env = {"STATSIG_CONSOLE_API_KEY": "console-wrong", "STATSIG_CONSOLE_API_URL": emulator.url}
-    done = subprocess.run([sys.executable, "-m", "statsig_pandas.cli", "fetch", "purchase"], env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 1
-    assert "AuthenticationError" not in done.stderr or "Traceback" not in done.stderr
-    assert "Traceback" not in done.stderr and "401" in done.stderr
-    assert "console-wrong" not in done.stderr
 
 
 def test_import_does_not_load_the_widget_and_plotting_stacks():

@@ -13,7 +13,7 @@ import pytest
 import statsig_pandas  # noqa: F401  (registers df.statsig)
 from statsig_pandas import analysis, plotting
 from statsig_pandas.frame import empty_frame
-from statsig_pandas.testing.synthetic import synthetic_frame
+from statsig_pandas.testing import synthetic_frame
 
 END_MS = 1_775_000_000_000
 PARIS = "Europe/Paris"
@@ -74,7 +74,7 @@ def test_plots_draw_into_a_given_axes(events):
 
 
 def test_value_counts_plot(make_events):
-    df = make_events([("2026-03-01", "e", "s", v, "1") for v in ["", "", "", "books", "books", "toys"] + ["x" * 60]])
+    df = make_events([("2026-03-01", "e", "s", v, "1") for v in ["", "", "", "books", "books", "toys", "x" * 60]])
     ax = df.statsig.plot_value_counts(top=3)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == ["(empty)", "books", "toys"]
