@@ -83,3 +83,62 @@ def test_import_does_not_load_the_widget_and_plotting_stacks():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def _private_imports(path: Path) -> list[str]:
+    """Each use in ``path`` of another package module's private name: ``from .x import _y`` or ``x._y``.
+
+    Private *modules* (``from . import _kernels``) are the package's own helpers and may be imported;
+    dunders (``__version__``) are not private.
+    """
+    import ast
+
+    package = ROOT / "statsig_pandas"
+    tree = ast.parse(path.read_text(), filename=str(path))
+    here = path.relative_to(package).with_suffix("").parts
+    modules = {".".join(p.relative_to(package).with_suffix("").parts) for p in package.rglob("*.py")}
+    found, aliases = [], {}
+
+    def private(name: str) -> bool:
+        return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:  # relative: level 1 is this module's own package, 2 its parent, ...
+            package_parts = here[:-1]  # an __init__'s parts end in "__init__", so this holds for it too
+            base = list(package_parts[: len(package_parts) - node.level + 1])
+            source = ".".join(base + ([node.module] if node.module else []))
+        elif node.module and node.module.startswith("statsig_pandas"):
+            source = node.module.removeprefix("statsig_pandas").lstrip(".")
+        else:
+            continue
+        for alias in node.names:
+            target = f"{source}.{alias.name}".lstrip(".")
+            if target in modules or f"{target}.__init__" in modules:
+                aliases[alias.asname or alias.name] = target
+            elif private(alias.name):
+                found.append(f"{path.name}:{node.lineno} imports {alias.name} from {source}")
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                and private(node.attr)):
+            found.append(f"{path.name}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
+    return found
+
+
+def test_no_module_imports_a_private_name_of_another():
+    found = [use for path in sorted((ROOT / "statsig_pandas").rglob("*.py")) for use in _private_imports(path)]
+    assert found == []
+
+
+def test_the_private_import_check_sees_both_spellings(tmp_path):
+    # The check above must be able to fail: a module that borrows privates both ways is caught.
+    probe = ROOT / "statsig_pandas" / "_probe_private_imports.py"
+    probe.write_text("from .reader import _read_recent\nfrom . import analysis\nanalysis._x\n")
+    try:
+        assert _private_imports(probe) == [
+            "_probe_private_imports.py:1 imports _read_recent from reader",
+            "_probe_private_imports.py:3 uses analysis._x",
+        ]
+    finally:
+        probe.unlink()
