@@ -85,6 +85,21 @@ def test_import_does_not_load_the_widget_and_plotting_stacks():
     assert done.stdout.strip() == "[]"
 
 
+def _import_source(node, here: tuple[str, ...]) -> str | None:
+    """The package module (dotted, relative to statsig_pandas) an ``ImportFrom`` reads from, None if outside."""
+    if node.level:  # relative: level 1 is this module's own package, 2 its parent, ...
+        package_parts = here[:-1]  # an __init__'s parts end in "__init__", so this holds for it too
+        base = list(package_parts[: len(package_parts) - node.level + 1])
+        return ".".join(base + ([node.module] if node.module else []))
+    if node.module and node.module.startswith("statsig_pandas"):
+        return node.module.removeprefix("statsig_pandas").lstrip(".")
+    return None
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
 def _private_imports(path: Path) -> list[str]:
     """Each use in ``path`` of another package module's private name: ``from .x import _y`` or ``x._y``.
 
@@ -98,30 +113,17 @@ def _private_imports(path: Path) -> list[str]:
     here = path.relative_to(package).with_suffix("").parts
     modules = {".".join(p.relative_to(package).with_suffix("").parts) for p in package.rglob("*.py")}
     found, aliases = [], {}
-
-    def private(name: str) -> bool:
-        return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
-
     for node in ast.walk(tree):
-        if not isinstance(node, ast.ImportFrom):
-            continue
-        if node.level:  # relative: level 1 is this module's own package, 2 its parent, ...
-            package_parts = here[:-1]  # an __init__'s parts end in "__init__", so this holds for it too
-            base = list(package_parts[: len(package_parts) - node.level + 1])
-            source = ".".join(base + ([node.module] if node.module else []))
-        elif node.module and node.module.startswith("statsig_pandas"):
-            source = node.module.removeprefix("statsig_pandas").lstrip(".")
-        else:
-            continue
-        for alias in node.names:
+        source = _import_source(node, here) if isinstance(node, ast.ImportFrom) else None
+        for alias in node.names if source is not None else ():
             target = f"{source}.{alias.name}".lstrip(".")
             if target in modules or f"{target}.__init__" in modules:
                 aliases[alias.asname or alias.name] = target
-            elif private(alias.name):
+            elif _private(alias.name):
                 found.append(f"{path.name}:{node.lineno} imports {alias.name} from {source}")
     for node in ast.walk(tree):
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-                and private(node.attr)):
+                and _private(node.attr)):
             found.append(f"{path.name}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
     return found
 
