@@ -52,6 +52,7 @@ __all__ = [
     "render_report",
     "StatsigAccessor",
     "EventBrowser",
+    "LiveEventBrowser",
     "browse",
     "RetryPolicy",
     "ReadProgress",
@@ -71,7 +72,7 @@ __all__ = [
 
 # The browser pulls in ipywidgets and matplotlib (about half a second): imported only when one of its
 # names is asked for, so scripts, Dask workers and report kernels that never browse do not pay for it.
-_LAZY = {"EventBrowser": "browser", "browse": "browser"}
+_LAZY = {"EventBrowser": "browser", "LiveEventBrowser": "browser", "browse": "browser"}
 
 
 def __getattr__(name: str):
