@@ -370,7 +370,8 @@ def metadata_json(value: Any, *, sort_keys: bool = True, ensure_ascii: bool = Tr
     >>> metadata_json(EMPTY_METADATA)
     '{}'
     """
-    return json.dumps(value, sort_keys=sort_keys, ensure_ascii=ensure_ascii) if value else "{}"
+    # default=str: a dict a user built may hold values JSON has no type for (a Timestamp); show them as text.
+    return json.dumps(value, sort_keys=sort_keys, ensure_ascii=ensure_ascii, default=str) if value else "{}"
 
 
 class ChunkAssembler:

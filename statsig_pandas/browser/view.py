@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-import msgspec
 import pandas as pd
 
 from .. import _options, _timebuckets, analysis
 from .._fallback import with_image
 from ..errors import StatsigError
+from ..frame import metadata_json
 from . import _charts
 from ._debounce import Debouncer
 from .state import ALL, BrowserState, Filters
@@ -55,13 +55,8 @@ def _fmt_time(ts: pd.Timestamp) -> str:
 
 def _metadata_text(metadata: pd.Series) -> list[str]:
     """The metadata column as JSON text, keys sorted: for the table and the CSV export."""
-    return [_metadata_json(m) for m in metadata]
-
-
-def _metadata_json(value: Any) -> str:
-    if not value:
-        return "" if value is None or isinstance(value, float) else "{}"
-    return msgspec.json.encode(value, order="sorted", enc_hook=str).decode()
+    # No metadata at all (None, NaN) shows as nothing, an empty dict as {}.
+    return ["" if m is None or isinstance(m, float) else metadata_json(m, ensure_ascii=False) for m in metadata]
 
 
 @dataclass(frozen=True)
