@@ -187,6 +187,26 @@ class StatsigEmulator:
             store.prerender()
         return cls(logs=store, **kwargs)
 
+    @classmethod
+    def for_journeys(cls, users: int = 2_000, *, days: int = 28, seed: int = 0, end_ms: int | None = None,
+                     **kwargs) -> "StatsigEmulator":
+        """An emulator of users going through a journey, for demos of funnels, retention and paths.
+
+        Serves :func:`~statsig_pandas.testing.journeys.journey_store`:
+        ``page_view`` -> ``add_to_cart`` -> ``purchase`` sessions with
+        drop-off at each step, and return visits that fade over the ``days``
+        before ``end_ms`` (default now). Other keyword arguments go to the
+        constructor (``api_key``, ``latency``, ...).
+
+        Examples
+        --------
+        >>> StatsigEmulator.for_journeys(500, seed=1, end_ms=1_774_000_000_000)
+        <StatsigEmulator stopped events=5243>
+        """
+        from .journeys import journey_store
+
+        return cls(logs=journey_store(users, days=days, seed=seed, end_ms=end_ms), **kwargs)
+
     # -- data ---------------------------------------------------------------
     def add_events(self, events: Iterable[dict]) -> None:
         """Add events; each name's list is kept newest first."""
