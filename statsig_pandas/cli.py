@@ -59,10 +59,14 @@ def _json(value) -> str:
 def _report(args: argparse.Namespace) -> int:
     from .report import render_report
 
-    params = {"freq": args.freq, "tz": args.tz, "top": args.top}
+    params = {"freq": args.freq, "tz": args.tz, "top": args.top, "within": args.within,
+              "retention_period": args.retention_period}
     if args.title:
         params["title"] = args.title
-    path = render_report(args.names, args.output, demo=args.demo, progress=not args.quiet, **params)
+    if args.funnel:
+        params["funnel"] = [step.strip() for step in args.funnel.split(",") if step.strip()]
+    path = render_report(args.names, args.output, demo=args.demo, progress=not args.quiet, start=args.start,
+                         end=args.end, **params)
     print(f"wrote {path}", flush=True)
     return 0
 
@@ -110,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--tz", default=None, help="time zone of buckets and heatmap, e.g. Europe/Paris")
     report.add_argument("--top", type=int, default=10, help="values in the top-values chart (default 10)")
     report.add_argument("--title", help="report title (default: the event names)")
+    report.add_argument("--start", help="read the events logged since then through the logs endpoint: a date or "
+                                        "time (UTC unless it says), or a length before --end such as 90D, 12W, 36h "
+                                        "(default: the events endpoint's rolling window)")
+    report.add_argument("--end", help="end of the --start range, exclusive (default: now)")
+    report.add_argument("--funnel", metavar="A,B,C", help="the funnel's events, in order, among NAME "
+                                                          "(default: the NAMEs, when there are two or more)")
+    report.add_argument("--within", default="14D", help="the funnel's conversion window, e.g. 1D, 2h (default 14D)")
+    report.add_argument("--retention-period", default="D", help="period of the retention triangle: h, D, W "
+                                                                "(default D)")
     report.add_argument("--demo", action="store_true", help="synthetic events from the embedded emulator")
     report.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     report.set_defaults(func=_report)
