@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ._steps import Step
 from ._version import __version__
 from .accessor import StatsigAccessor
 from .errors import (
@@ -38,6 +39,7 @@ __all__ = [
     "EventBrowser",
     "browse",
     "RetryPolicy",
+    "Step",
     "SCHEMA",
     "StatsigError",
     "StatsigAPIError",
