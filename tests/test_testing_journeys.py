@@ -47,14 +47,17 @@ def test_the_funnel_drops_off_at_every_step(frame):
     assert 0.2 < users[2] / users[0] < 0.8
 
 
-def test_nobody_buys_in_a_session_without_a_cart():
+def test_in_a_session_each_step_comes_after_the_one_before_it():
     j = journeys(1_000, seed=4, end_ms=END)
-    steps = pd.DataFrame({"session": j.session, "step": j.step, "ts": j.ts})
-    reached = steps.groupby("session")["step"].agg(set)
-    assert all(s == set(range(max(s) + 1)) for s in reached)  # no step reached without the ones before
-    # and in each session, the steps come in the journey's order
-    ordered = steps.sort_values(["session", "ts"], kind="stable")
-    assert (ordered.groupby("session")["step"].diff().dropna() >= 0).all()
+    events = pd.DataFrame({"session": j.session, "step": j.step, "ts": j.ts}).sort_values(["session", "ts"],
+                                                                                          kind="stable")
+    assert (events.groupby("session")["step"].first() == 0).all()  # every session opens with a page view
+    # A purchase follows an add_to_cart, and an add_to_cart a page view, with nothing else between.
+    before = events.groupby("session")["step"].shift()
+    later = events["step"] > 0
+    assert (before[later] == events["step"][later] - 1).all()
+    # Sessions go on after a cart or a purchase: some browse on, and paths have more than one shape.
+    assert ((before > 0) & (events["step"] == 0)).sum() > 0.02 * len(events)
 
 
 def test_returns_decay_with_the_days_since_the_first_visit(frame):

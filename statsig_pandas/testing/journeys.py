@@ -5,9 +5,9 @@ which is right for the reader's tests but gives a funnel, a retention
 triangle or a path nothing to find. Here each user has a first day in the
 span, returns on later days with a chance that decays with the days since,
 and on each active day has one to three sessions of a few minutes. A session
-runs through the journey's steps (``page_view`` -> ``add_to_cart`` ->
-``purchase`` by default), viewing one or more pages and going on to each next
-step with a set chance, so the funnel drops off at every step.
+runs one or more times through the journey's steps (``page_view`` ->
+``add_to_cart`` -> ``purchase`` by default), viewing pages and going on to
+each next step with a set chance, so the funnel drops off at every step.
 
 Everything is drawn with numpy, per user, day and session, never per event in
 Python: 5,000 users over four weeks (about 60,000 events) take well under a
@@ -50,6 +50,7 @@ class Journeys:
 
     ``step`` indexes ``steps``, ``user`` the user IDs ``users``; ``session``
     numbers sessions across all users (for tests: the events a session holds).
+    Within a session, events are in time order.
     """
 
     steps: tuple[str, ...]
@@ -80,7 +81,8 @@ def journeys(
     return_decay: float = 0.8,
     loyal_rate: float = 0.03,
     sessions_per_day: float = 0.4,
-    views_per_session: float = 1.0,
+    rounds_per_session: float = 0.5,
+    views_per_round: float = 1.0,
 ) -> Journeys:
     """Draw the journeys of ``users`` users over the ``days`` days before ``end_ms``.
 
@@ -95,19 +97,22 @@ def journeys(
     end_ms : int, optional
         Epoch milliseconds of the end of the span (exclusive); default now.
     steps : sequence of str, default ``JOURNEY_STEPS``
-        Event names of the journey, in order. The first is logged one or more
-        times a session, each later one at most once.
+        Event names of the journey, in order. A session is made of rounds: in
+        each, the first step is logged one or more times, then each later
+        one at most once, in order.
     step_rates : sequence of float, optional
-        The chance that a session reaching step ``k`` goes on to step
-        ``k + 1``, one per step after the first; default 0.45 then 0.5 (and
-        0.5 for any further step).
+        The chance that a round reaching step ``k`` goes on to step ``k + 1``,
+        one per step after the first; default 0.25 then 0.35 (and 0.5 for
+        any further step).
     return_rate, return_decay, loyal_rate : float
         A user is active ``k`` days after their first day with chance
         ``return_rate * return_decay ** (k - 1) + loyal_rate``.
     sessions_per_day : float, default 0.4
         Mean number of extra sessions on an active day (Poisson; at most 2 extra).
-    views_per_session : float, default 1.0
-        Mean number of extra first-step events a session (Poisson).
+    rounds_per_session : float, default 0.5
+        Mean number of extra rounds a session (Poisson; at most 3 extra).
+    views_per_round : float, default 1.0
+        Mean number of extra first-step events a round (Poisson).
 
     Returns
     -------
@@ -123,7 +128,7 @@ def journeys(
     if len(steps) < 1 or len(set(steps)) != len(steps):
         raise ValueError("steps must be distinct event names, at least one")
     if step_rates is None:
-        step_rates = ([0.45] + [0.5] * (len(steps) - 2))[: len(steps) - 1]
+        step_rates = ([0.25, 0.35] + [0.5] * (len(steps) - 3))[: len(steps) - 1]
     step_rates = np.asarray(step_rates, dtype=float)
     if len(step_rates) != len(steps) - 1 or ((step_rates < 0) | (step_rates > 1)).any():
         raise ValueError(f"step_rates needs {len(steps) - 1} chances between 0 and 1, one per step after the first")
@@ -141,9 +146,7 @@ def journeys(
     day_user, day = np.nonzero(active)
 
     # Sessions: one to three an active day, a few hours apart, starting at a busy hour more often.
-    per_day = 1 + np.minimum(rng.poisson(sessions_per_day, size=len(day)), 2)
-    session_day = np.repeat(np.arange(len(day)), per_day)
-    nth = np.arange(len(session_day)) - np.repeat(np.cumsum(per_day) - per_day, per_day)
+    session_day, nth = _expand(1 + np.minimum(rng.poisson(sessions_per_day, size=len(day)), 2))
     hour_weights = 1.0 + np.sin((np.arange(24) - 9) / 24 * 2 * np.pi) * 0.8
     hour = rng.choice(24, size=len(day), p=hour_weights / hour_weights.sum())
     start = (day0 + day[session_day] * DAY_MS
@@ -151,18 +154,21 @@ def journeys(
              + rng.integers(0, 30 * _MINUTE_MS, size=len(session_day)))
     session_user = day_user[session_day]
 
-    # Each session views pages, then goes on through the steps while its draws succeed.
+    # A session is one to four rounds of browsing: pages viewed, then on through the steps while
+    # the draws succeed (so a cart may be left and the user browse on, or buy and browse again).
     n_sessions = len(start)
-    views = 1 + rng.poisson(views_per_session, size=n_sessions)
-    reached = np.cumprod(rng.random((n_sessions, len(steps) - 1)) < step_rates, axis=1).sum(axis=1)
-    per_session = views + reached
-    session = np.repeat(np.arange(n_sessions), per_session)
-    position = np.arange(len(session)) - np.repeat(np.cumsum(per_session) - per_session, per_session)
-    step = np.maximum(position - views[session] + 1, 0)
+    round_session, _ = _expand(1 + np.minimum(rng.poisson(rounds_per_session, size=n_sessions), 3))
+    views = 1 + rng.poisson(views_per_round, size=len(round_session))
+    reached = np.cumprod(rng.random((len(round_session), len(steps) - 1)) < step_rates, axis=1).sum(axis=1)
+    event_round, position = _expand(views + reached)
+    step = np.maximum(position - views[event_round] + 1, 0)
+    session = round_session[event_round]
+    per_session = np.bincount(session, minlength=n_sessions)
+    opens = np.cumsum(per_session) - per_session
     gaps = np.minimum(rng.exponential(90_000, size=len(session)).astype(np.int64), _MAX_GAP_MS)
-    gaps[position == 0] = 0
+    gaps[opens] = 0
     elapsed = np.cumsum(gaps)
-    elapsed -= np.repeat(elapsed[np.cumsum(per_session) - per_session], per_session)
+    elapsed -= np.repeat(elapsed[opens], per_session)
     ts = start[session] + elapsed
     user = session_user[session]
 
@@ -180,6 +186,12 @@ def journeys(
                     source=user_source[user[keep]], value=value[keep], fields=user_fields[user[keep]],
                     values=list(VALUES) + amounts, users=[f"{u:0{width}d}" for u in range(users)],
                     fields_table=fields_table)
+
+
+def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Items with ``counts[i]`` parts each: every part's item and its place among the item's parts."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    return owner, np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 def _harmonic(k: int) -> np.ndarray:
