@@ -93,3 +93,48 @@ def test_paths_reading_follows_the_heaviest_transition_from_the_first_step():
     assert paths_reading(edges) == ("The busiest transitions lead view → cart → buy → view: 300 sessions go from view "
                                     "to cart (2 min apart on average), and 10 from buy on to view.")
     assert paths_reading(edges.iloc[:0]) == "No sessions have two events in a row to make a path."
+
+
+# -- on real results, from the journeys the demo shows -------------------------------------------
+
+@pytest.fixture(scope="module")
+def journeys_frame():
+    import statsig_pandas  # noqa: F401 - the accessor
+    from statsig_pandas.testing.journeys import journey_frame
+
+    return journey_frame(1_500, days=21, seed=11, end_ms=1_774_000_000_000)
+
+
+def test_the_funnel_reading_carries_the_funnels_numbers(journeys_frame):
+    steps = ["add_to_cart", "purchase"]
+    from statsig_pandas.funnels import funnel
+
+    result = funnel(journeys_frame, steps, within="1D")
+    # Independently: users whose first add_to_cart is followed by a purchase within a day.
+    carts = journeys_frame[journeys_frame["name"] == "add_to_cart"].groupby("userID")["timestamp"].min()
+    buys = journeys_frame[journeys_frame["name"] == "purchase"]
+    after = buys.assign(cart=buys["userID"].map(carts)).dropna(subset=["cart"])
+    converted = after.loc[(after["timestamp"] >= after["cart"]) & (after["timestamp"] <= after["cart"] + pd.Timedelta("1D")),
+                          "userID"].nunique()
+    assert converted <= result["units"].iloc[-1]  # re-entry may find later attempts too
+    text = funnel_reading(result, within="1D")
+    assert text.startswith(f"{percent(result['units'].iloc[-1] / len(carts))} of users who add_to_cart purchase "
+                           "within 1 day (median ")
+    assert 0.3 < result["conversion"].iloc[-1] < 0.7
+
+
+def test_the_lifecycle_reading_carries_the_last_complete_days_numbers(journeys_frame):
+    stages = journeys_frame.statsig.lifecycle("D")
+    end = journeys_frame["timestamp"].max()
+    last = stages.loc[stages.index[stages.index + pd.Timedelta("1D") <= end][-1]]
+    text = lifecycle_reading(stages, freq="D", end=end)
+    assert f"{int(last['new']):,} new, {int(last['returning']):,} returning, {int(last['resurrecting']):,} resurrecting" in text
+    assert f"; {-int(last['dormant']):,} of the day before did not come back." in text
+
+
+def test_the_paths_reading_starts_from_the_busiest_first_move(journeys_frame):
+    edges = journeys_frame.statsig.paths()
+    first = edges[edges["step"] == 1].sort_values("value", ascending=False).iloc[0]
+    text = paths_reading(edges)
+    assert text.startswith(f"The busiest transitions lead {first['source']} → {first['target']}")
+    assert f"{int(first['value']):,} sessions go from {first['source']} to {first['target']}" in text
