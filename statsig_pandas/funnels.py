@@ -546,15 +546,9 @@ def funnel_trend(
     with np.errstate(divide="ignore", invalid="ignore"):
         conversion = np.where(entered > 0, converted / np.maximum(entered, 1), np.nan)
     ends = _steps.period_ends(bounds, parsed)
-    data_end = _last_event(df)
-    complete = ends.asi8 + engine.window <= data_end
+    # The last attempt of a bucket starts at its last instant; its window must be in the frame.
+    complete = ends.asi8 - 1 + engine.window <= _steps.last_event(df)
     out = pd.DataFrame({"entered": entered, "converted": converted, "conversion": conversion,
                         "complete": complete}, index=_timebuckets.regular(bounds, parsed))
     out.attrs["excluded_units"] = int(tainted.sum())
     return stream.stamp(out)
-
-
-def _last_event(df: pd.DataFrame) -> int:
-    v = _timebuckets.frame_times(df).values
-    v = v[v != _timebuckets.NAT]
-    return int(v.max()) if len(v) else _timebuckets.NAT
