@@ -26,6 +26,8 @@ import pandas as pd
 __all__ = ["funnel_reading", "retention_reading", "lifecycle_reading", "paths_reading", "percent", "duration"]
 
 _UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
+# A path's reading follows transitions that carry at least this share of the first one's paths.
+_PATH_SHARE = 0.2
 _PERIODS = {"h": "hour", "D": "day", "W": "week", "M": "month", "MS": "month", "ME": "month"}
 
 
@@ -227,6 +229,9 @@ def lifecycle_reading(result: pd.DataFrame, *, freq: Any = "W", end: Any = None,
 def paths_reading(result: pd.DataFrame, *, noun: str = "sessions") -> str:
     """What a paths chart shows: the path that follows the heaviest transition from step to step.
 
+    The path stops at the first step whose heaviest transition carries less
+    than a fifth of the paths of the first one: a trickle is not "the" path.
+
     Parameters
     ----------
     result : pandas.DataFrame
@@ -256,7 +261,7 @@ def paths_reading(result: pd.DataFrame, *, noun: str = "sessions") -> str:
     while True:
         values.append(int(edge["value"]))
         nxt = steps[(steps["step"] == edge["step"] + 1) & (steps["source"] == edge["target"])]
-        if not len(nxt):
+        if not len(nxt) or nxt["value"].iloc[0] < _PATH_SHARE * values[0]:
             break
         edge = nxt.iloc[0]
         chain.append(edge["target"])

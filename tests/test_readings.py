@@ -90,8 +90,12 @@ def test_paths_reading_follows_the_heaviest_transition_from_the_first_step():
     edges = pd.DataFrame({"step": [1, 1, 2, 2, 3], "source": ["view", "cart", "cart", "view", "buy"],
                           "target": ["cart", "buy", "buy", "view", "view"], "value": [300, 120, 90, 40, 10],
                           "mean_gap": pd.to_timedelta(["150s", "4min", "5min", "1min", "1h"])})
-    assert paths_reading(edges) == ("The busiest transitions lead view → cart → buy → view: 300 sessions go from view "
-                                    "to cart (2 min apart on average), and 10 from buy on to view.")
+    assert paths_reading(edges) == ("The busiest transitions lead view → cart → buy: 300 sessions go from view "
+                                    "to cart (2 min apart on average), and 90 from cart on to buy.")
+    # buy -> view (10) is under a fifth of the first move's 300; at 60 it is part of the path
+    edges.loc[4, "value"] = 60
+    assert paths_reading(edges).startswith("The busiest transitions lead view → cart → buy → view:")
+    assert paths_reading(edges).endswith("and 60 from buy on to view.")
     assert paths_reading(edges.iloc[:0]) == "No sessions have two events in a row to make a path."
 
 

@@ -112,3 +112,11 @@ def test_drawing_is_fast():
     j = journeys(20_000, seed=0, end_ms=END)
     assert len(j) > 150_000 and time.perf_counter() - started < 2
     assert np.all(np.diff(np.unique(j.session)) == 1)
+
+
+def test_the_span_opens_on_a_running_product_not_an_empty_one(frame):
+    daily = frame.groupby(frame["timestamp"].dt.floor("D"))["userID"].nunique().iloc[1:-1]  # whole days only
+    assert daily.iloc[:7].mean() > 0.75 * daily.iloc[-7:].mean()
+    without = journey_frame(3_000, days=28, seed=7, end_ms=END, history=0)
+    early = without.groupby(without["timestamp"].dt.floor("D"))["userID"].nunique().iloc[1:-1]
+    assert early.iloc[:7].mean() < 0.6 * early.iloc[-7:].mean()  # every user new: it starts from nothing

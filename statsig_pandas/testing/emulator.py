@@ -201,7 +201,7 @@ class StatsigEmulator:
         Examples
         --------
         >>> StatsigEmulator.for_journeys(500, seed=1, end_ms=1_774_000_000_000)
-        <StatsigEmulator stopped events=5432>
+        <StatsigEmulator stopped events=9637>
         """
         from .journeys import journey_store
 

@@ -80,7 +80,7 @@ def journeys(
     return_rate: float = 0.35,
     return_decay: float = 0.8,
     loyal_rate: float = 0.03,
-    earlier: float = 0.3,
+    history: int | None = None,
     sessions_per_day: float = 0.4,
     rounds_per_session: float = 0.5,
     views_per_round: float = 1.0,
@@ -90,8 +90,8 @@ def journeys(
     Parameters
     ----------
     users : int, default 2,000
-        Number of users; each first shows up on a day drawn uniformly from the
-        span, or (a share ``earlier`` of them) from the ``days`` before it.
+        Number of users who first show up in the span, each on a day drawn
+        uniformly from it.
     days : int, default 28
         Length of the span in days; it ends at ``end_ms``.
     seed : int, default 0
@@ -109,9 +109,9 @@ def journeys(
     return_rate, return_decay, loyal_rate : float
         A user is active ``k`` days after their first day with chance
         ``return_rate * return_decay ** (k - 1) + loyal_rate``.
-    earlier : float, default 0.3
-        Share of users whose first day falls before the span: they show up
-        only on the days they come back (and some never do).
+    history : int, optional
+        Users first came at the same pace over this many days before the span
+        (default ``days``): they show up only on the days they come back.
     sessions_per_day : float, default 0.4
         Mean number of extra sessions on an active day (Poisson; at most 2 extra).
     rounds_per_session : float, default 0.5
@@ -139,16 +139,18 @@ def journeys(
         raise ValueError(f"step_rates needs {len(steps) - 1} chances between 0 and 1, one per step after the first")
     if users < 1 or days < 1:
         raise ValueError("users and days must be positive")
-    if not 0 <= earlier <= 1:
-        raise ValueError("earlier is a share of the users, from 0 to 1")
+    if history is not None and history < 0:
+        raise ValueError("history is a number of days, 0 or more")
     rng = np.random.default_rng(seed)
     end_ms = int(time.time() * 1000) if end_ms is None else int(end_ms)
     day0 = end_ms - days * DAY_MS
 
     # Which days each user is active: their first, then returns that fade with the days since.
-    # Some came first before the span, so it opens on a running product, not on an empty one.
-    first = np.where(rng.random(users) < earlier, rng.integers(-days, 0, size=users),
-                     rng.integers(0, days, size=users))
+    # Users kept arriving at the same pace before the span, so it opens on a running product, not
+    # an empty one; those who never come back in the span are not in it.
+    history = days if history is None else history
+    users += users * history // days
+    first = rng.integers(-history, days, size=users)
     since = np.arange(days)[None, :] - first[:, None]
     chance = np.where(since > 0, return_rate * return_decay ** (np.maximum(since, 1) - 1) + loyal_rate, 0.0)
     active = (since == 0) | (rng.random((users, days)) < chance)
