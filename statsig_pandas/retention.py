@@ -133,7 +133,9 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
         empty = np.zeros((0, periods), dtype=np.int64)
         return Triangle(index, np.zeros(0, np.int64), empty, empty.astype(bool), stream.rows_without_unit)
     time = stream.time
-    bounds = _timebuckets.boundaries(int(time[starts].min()), int(time.max()), freq=freq, tz=zone, times=times)
+    last = _steps.last_event(df)
+    # Periods up to the frame's last event: a return period after it is incomplete, not empty.
+    bounds = _timebuckets.boundaries(int(time[starts].min()), last, freq=freq, tz=zone, times=times)
     bucket = _timebuckets.bucket_codes(time, bounds.asi8)
     # Cohort members: the first start event of each unit in each period (or of each unit at all).
     runs = stream.unit[starts] * len(bounds) + bucket[starts] if cohorts == "recurring" else stream.unit[starts]
@@ -141,7 +143,7 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
     np.not_equal(runs[1:], runs[:-1], out=first[1:])
     members = starts[first]
     cohort = bucket[members]
-    n_cohorts = int(cohort.max()) + 1
+    n_cohorts = int(bucket[starts].max()) + 1  # every period from the first start event's to the last's
     returns = np.flatnonzero(stream.match[:, 1] & (bucket >= 0))
     if mode == "calendar":
         bits = _Bits(stream.unit[returns], bucket[returns], len(stream.units), len(bounds) + MAX_PERIODS)
@@ -168,7 +170,6 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
             for k in range(1, periods):
                 counts[c, k] = np.count_nonzero(part & (_ONE << np.uint64(k)))
 
-    last = _steps.last_event(df)
     ends = _steps.period_ends(bounds, freq).asi8
     offsets = np.arange(periods)
     if mode == "calendar":
@@ -305,7 +306,7 @@ def retention(
     Back 2 hours later, the next calendar day but within the first 24 hours:
 
     >>> df = pd.DataFrame({
-    ...     "timestamp": pd.to_datetime(["2026-03-02 23:00", "2026-03-03 01:00", "2026-03-09"], utc=True),
+    ...     "timestamp": pd.to_datetime(["2026-03-02 23:00", "2026-03-03 01:00", "2026-03-09 00:00"], utc=True),
     ...     "name": ["signup", "view", "view"], "source": "js", "value": "", "userID": ["1", "1", "2"]})
     >>> retention(df, "signup", "view", periods=2).iloc[0].tolist()
     [1.0, 1.0, 1.0]
