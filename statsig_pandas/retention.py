@@ -31,7 +31,7 @@ import pandas as pd
 from . import _options, _steps, _timebuckets
 from .errors import StatsigError
 
-__all__ = ["retention", "retention_curve", "COHORTS", "MODES"]
+__all__ = ["retention", "retention_curve", "mean_curve", "COHORTS", "MODES", "MAX_PERIODS"]
 
 COHORTS = ("recurring", "first_time")
 MODES = ("calendar", "rolling")
@@ -368,17 +368,27 @@ def retention_curve(
     >>> retention_curve(df, periods=3).round(3).tolist()
     [1.0, 0.5, nan]
     """
-    tri = _triangle(df, start_event, return_event, period=period, periods=periods, cohorts=cohorts, mode=mode,
-                    cumulative=cumulative, tz=tz, unit=unit)
-    return _weighted_mean(tri)
+    return mean_curve(retention(df, start_event, return_event, period=period, periods=periods, cohorts=cohorts,
+                                mode=mode, cumulative=cumulative, values="units", tz=tz, unit=unit))
 
 
-def _weighted_mean(tri: Triangle) -> pd.Series:
-    weights = np.where(tri.complete, tri.sizes[:, None], 0)
-    retained = np.where(tri.complete, tri.counts, 0).sum(axis=0)
-    total = weights.sum(axis=0)
+def mean_curve(units: pd.DataFrame) -> pd.Series:
+    """The weighted mean by offset of a triangle of counts (``retention(..., values="units")``): the
+    units retained over the cohort sizes, both summed over the complete (non-NaN) cells.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"units": [4, 2], 0: [4.0, 2.0], 1: [1.0, float("nan")]})
+    >>> mean_curve(table).tolist()
+    [1.0, 0.25]
+    """
+    counts = units.drop(columns="units").to_numpy(dtype=np.float64)
+    complete = ~np.isnan(counts)
+    sizes = units["units"].to_numpy(dtype=np.float64)[:, None]
+    retained = np.where(complete, counts, 0).sum(axis=0)
+    total = np.where(complete, sizes, 0).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         curve = np.where(total > 0, retained / np.maximum(total, 1), np.nan)
-    out = pd.Series(curve.astype(np.float64), index=pd.RangeIndex(len(curve), name="offset"), name="retention")
-    out.attrs["rows_without_unit"] = tri.rows_without_unit
+    out = pd.Series(curve, index=pd.RangeIndex(len(curve), name="offset"), name="retention")
+    out.attrs = dict(units.attrs)
     return out

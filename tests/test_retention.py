@@ -202,3 +202,55 @@ def test_random_frames_agree_with_a_brute_force_reference(cohorts, mode, cumulat
                 assert row[k] == counts.get((c, k), 0), (c, k)
     # every cell within the data is complete
     assert not table.loc[: D1 + pd.Timedelta(days=10), list(range(6))].isna().any().any()
+
+
+# ---------------------------------------------------------------- accessor and plots
+
+
+def test_the_accessor_fronts_the_functions():
+    import statsig_pandas  # noqa: F401  (registers df.statsig)
+
+    df = frame(("u", day(0), "a"), ("u", day(2), "b"), ("v", day(1), "a"))
+    pd.testing.assert_frame_equal(df.statsig.retention("a", "b", periods=4, values="units", mode="rolling"),
+                                  retention(df, "a", "b", periods=4, values="units", mode="rolling"))
+    pd.testing.assert_series_equal(df.statsig.retention_curve(periods=3, cohorts="first_time"),
+                                   retention_curve(df, periods=3, cohorts="first_time"))
+
+
+def test_plot_retention_is_an_absolute_heatmap_with_blank_incomplete_cells():
+    import matplotlib.pyplot as plt
+
+    from statsig_pandas.plotting import plot_retention
+
+    df = event_frame([("u", day(0), "a"), ("u", day(1), "a"), ("v", day(1), "a"), ("w", day(1), "a"),
+                      ("w", day(3), "a"), ("v", day(4, 12), "a")])
+    table = retention(df, periods=3)
+    ax = plot_retention(df, periods=3)
+    image = ax.images[0]
+    assert image.get_clim() == (0.0, 1.0)
+    grid = image.get_array()
+    assert grid.shape == (len(table) + 1, 3)
+    values = table.drop(columns="units").to_numpy()
+    np.testing.assert_allclose(grid[:-1].filled(np.nan), values)
+    assert grid.mask[:-1].tolist() == np.isnan(values).tolist()
+    np.testing.assert_allclose(grid[-1].filled(np.nan), retention_curve(df, periods=3).to_numpy())
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "2026-03-02  (n=1)" and labels[1] == "2026-03-03  (n=3)" and labels[-1].startswith("Mean")
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("100%") >= 3 and "33%" in texts
+    plt.close("all")
+
+
+def test_plot_retention_curve_draws_the_mean_bold():
+    import matplotlib.pyplot as plt
+
+    from statsig_pandas.plotting import plot_retention_curve
+
+    df = event_frame([("u", day(0), "a"), ("u", day(1), "a"), ("v", day(1), "a"), ("v", day(5), "a")])
+    _, given = plt.subplots()
+    ax = plot_retention_curve(df, periods=3, ax=given)
+    assert ax is given
+    mean = ax.get_lines()[-1]
+    np.testing.assert_allclose(mean.get_ydata(), retention_curve(df, periods=3).to_numpy())
+    assert mean.get_linewidth() > ax.get_lines()[0].get_linewidth()
+    plt.close("all")
