@@ -31,7 +31,7 @@ import pandas as pd
 from . import _options, _steps, _timebuckets
 from .errors import StatsigError
 
-__all__ = ["retention", "retention_curve", "COHORTS", "MODES"]
+__all__ = ["retention", "retention_curve", "mean_curve", "COHORTS", "MODES", "MAX_PERIODS"]
 
 COHORTS = ("recurring", "first_time")
 MODES = ("calendar", "rolling")
@@ -133,7 +133,9 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
         empty = np.zeros((0, periods), dtype=np.int64)
         return Triangle(index, np.zeros(0, np.int64), empty, empty.astype(bool), stream.rows_without_unit)
     time = stream.time
-    bounds = _timebuckets.boundaries(int(time[starts].min()), int(time.max()), freq=freq, tz=zone, times=times)
+    last = _steps.last_event(df)
+    # Periods up to the frame's last event: a return period after it is incomplete, not empty.
+    bounds = _timebuckets.boundaries(int(time[starts].min()), last, freq=freq, tz=zone, times=times)
     bucket = _timebuckets.bucket_codes(time, bounds.asi8)
     # Cohort members: the first start event of each unit in each period (or of each unit at all).
     runs = stream.unit[starts] * len(bounds) + bucket[starts] if cohorts == "recurring" else stream.unit[starts]
@@ -141,7 +143,7 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
     np.not_equal(runs[1:], runs[:-1], out=first[1:])
     members = starts[first]
     cohort = bucket[members]
-    n_cohorts = int(cohort.max()) + 1
+    n_cohorts = int(bucket[starts].max()) + 1  # every period from the first start event's to the last's
     returns = np.flatnonzero(stream.match[:, 1] & (bucket >= 0))
     if mode == "calendar":
         bits = _Bits(stream.unit[returns], bucket[returns], len(stream.units), len(bounds) + MAX_PERIODS)
@@ -168,7 +170,6 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
             for k in range(1, periods):
                 counts[c, k] = np.count_nonzero(part & (_ONE << np.uint64(k)))
 
-    last = _steps.last_event(df)
     ends = _steps.period_ends(bounds, freq).asi8
     offsets = np.arange(periods)
     if mode == "calendar":
@@ -305,7 +306,7 @@ def retention(
     Back 2 hours later, the next calendar day but within the first 24 hours:
 
     >>> df = pd.DataFrame({
-    ...     "timestamp": pd.to_datetime(["2026-03-02 23:00", "2026-03-03 01:00", "2026-03-09"], utc=True),
+    ...     "timestamp": pd.to_datetime(["2026-03-02 23:00", "2026-03-03 01:00", "2026-03-09 00:00"], utc=True),
     ...     "name": ["signup", "view", "view"], "source": "js", "value": "", "userID": ["1", "1", "2"]})
     >>> retention(df, "signup", "view", periods=2).iloc[0].tolist()
     [1.0, 1.0, 1.0]
@@ -367,17 +368,27 @@ def retention_curve(
     >>> retention_curve(df, periods=3).round(3).tolist()
     [1.0, 0.5, nan]
     """
-    tri = _triangle(df, start_event, return_event, period=period, periods=periods, cohorts=cohorts, mode=mode,
-                    cumulative=cumulative, tz=tz, unit=unit)
-    return _weighted_mean(tri)
+    return mean_curve(retention(df, start_event, return_event, period=period, periods=periods, cohorts=cohorts,
+                                mode=mode, cumulative=cumulative, values="units", tz=tz, unit=unit))
 
 
-def _weighted_mean(tri: Triangle) -> pd.Series:
-    weights = np.where(tri.complete, tri.sizes[:, None], 0)
-    retained = np.where(tri.complete, tri.counts, 0).sum(axis=0)
-    total = weights.sum(axis=0)
+def mean_curve(units: pd.DataFrame) -> pd.Series:
+    """The weighted mean by offset of a triangle of counts (``retention(..., values="units")``): the
+    units retained over the cohort sizes, both summed over the complete (non-NaN) cells.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"units": [4, 2], 0: [4.0, 2.0], 1: [1.0, float("nan")]})
+    >>> mean_curve(table).tolist()
+    [1.0, 0.25]
+    """
+    counts = units.drop(columns="units").to_numpy(dtype=np.float64)
+    complete = ~np.isnan(counts)
+    sizes = units["units"].to_numpy(dtype=np.float64)[:, None]
+    retained = np.where(complete, counts, 0).sum(axis=0)
+    total = np.where(complete, sizes, 0).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         curve = np.where(total > 0, retained / np.maximum(total, 1), np.nan)
-    out = pd.Series(curve.astype(np.float64), index=pd.RangeIndex(len(curve), name="offset"), name="retention")
-    out.attrs["rows_without_unit"] = tri.rows_without_unit
+    out = pd.Series(curve, index=pd.RangeIndex(len(curve), name="offset"), name="retention")
+    out.attrs = dict(units.attrs)
     return out

@@ -348,3 +348,61 @@ def test_random_small_units_agree_with_an_exhaustive_search(order):
     table = funnel(df, steps, within="4min", order=order)
     expected = [sum(1 for r in truth.values() if r >= k) for k in (1, 2, 3)]
     assert table["units"].tolist() == expected
+
+
+# ---------------------------------------------------------------- accessor and plot
+
+
+def test_the_accessor_fronts_the_functions():
+    import statsig_pandas  # noqa: F401  (registers df.statsig)
+
+    df = synthetic_frame(3000, seed=2, end_ms=1_775_000_000_000, span_ms=5 * 86_400_000, users=90)
+    steps = ["page_view", "add_to_cart", "purchase"]
+    pd.testing.assert_frame_equal(df.statsig.funnel(steps, within="1D", by="source", top=2, order="any"),
+                                  funnel(df, steps, within="1D", by="source", top=2, order="any"))
+    pd.testing.assert_frame_equal(df.statsig.funnel_trend(steps, freq="12h", within="2h", tz="Asia/Tokyo"),
+                                  funnel_trend(df, steps, freq="12h", within="2h", tz="Asia/Tokyo"))
+
+
+def test_plot_funnel_draws_the_backdrop_and_the_converted_share():
+    import matplotlib.pyplot as plt
+
+    from statsig_pandas.plotting import plot_funnel
+
+    df = synthetic_frame(3000, seed=2, end_ms=1_775_000_000_000, span_ms=5 * 86_400_000, users=90)
+    steps = ["page_view", "add_to_cart", "purchase"]
+    _, given = plt.subplots()
+    ax = plot_funnel(df, steps, within="1D", ax=given)
+    assert ax is given
+    table = funnel(df, steps, within="1D")
+    backdrop, solid = ax.patches[:3], ax.patches[3:]
+    assert [p.get_height() for p in backdrop] == [1.0] * 3 and all(p.get_hatch() == "//" for p in backdrop)
+    assert all(p.get_alpha() == 0.125 for p in backdrop)
+    assert [p.get_height() for p in solid] == pytest.approx(table["conversion"].tolist())
+    texts = [t.get_text() for t in ax.texts]
+    assert f"{table['units'].iloc[1]:,}\n{table['conversion'].iloc[1]:.0%}" in texts
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks[0] == "1. page_view" and f"\u2212{table['dropped'].iloc[2]:,}" in ticks[2]
+
+    by = plot_funnel(df, steps, within="1D", by="source", top=2)
+    assert len(by.patches) == 2 * 3 * 3  # backdrop + bar, 3 steps, 2 groups + (other)
+    groups = funnel(df, steps, within="1D", by="source", top=2).index.get_level_values(0).unique().tolist()
+    assert [t.get_text() for t in by.get_legend().get_texts()] == groups and groups[-1] == "(other)"
+    plt.close("all")
+
+
+def test_plot_funnel_trend_draws_complete_and_open_buckets():
+    import matplotlib.pyplot as plt
+
+    from statsig_pandas.plotting import plot_funnel_trend
+
+    df = synthetic_frame(3000, seed=2, end_ms=1_775_000_000_000, span_ms=5 * 86_400_000, users=90)
+    trend = funnel_trend(df, ["page_view", "purchase"], within="1D")
+    ax = plot_funnel_trend(df, ["page_view", "purchase"], within="1D")
+    done, open_ = ax.get_lines()
+    y = trend["conversion"].to_numpy()
+    complete = trend["complete"].to_numpy()
+    np.testing.assert_allclose(done.get_ydata()[complete], y[complete])
+    assert np.isnan(done.get_ydata()[~complete]).all()
+    np.testing.assert_allclose(np.asarray(open_.get_ydata())[~complete], y[~complete])
+    plt.close("all")
