@@ -26,6 +26,8 @@ def test_same_seed_same_events_and_another_seed_others():
 
 
 def test_events_have_the_api_shape_and_fall_in_the_span(frame):
+    hours = frame["timestamp"].dt.hour.value_counts()
+    assert len(hours) == 24 and hours[15] > 3 * hours[4]  # busy afternoons, quiet nights (UTC)
     events = journey_events(200, days=10, seed=3, end_ms=END)
     assert {tuple(sorted(e)) for e in events} == {("metadata", "name", "source", "timestamp", "userID", "value")}
     stamps = [int(e["timestamp"]) for e in events]
@@ -111,7 +113,6 @@ def test_drawing_is_fast():
     started = time.perf_counter()
     j = journeys(20_000, seed=0, end_ms=END)
     assert len(j) > 150_000 and time.perf_counter() - started < 2
-    assert np.all(np.diff(np.unique(j.session)) == 1)
 
 
 def test_the_span_opens_on_a_running_product_not_an_empty_one(frame):

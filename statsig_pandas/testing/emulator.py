@@ -201,7 +201,7 @@ class StatsigEmulator:
         Examples
         --------
         >>> StatsigEmulator.for_journeys(500, seed=1, end_ms=1_774_000_000_000)
-        <StatsigEmulator stopped events=9637>
+        <StatsigEmulator stopped events=9412>
         """
         from .journeys import journey_store
 

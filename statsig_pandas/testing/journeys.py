@@ -40,8 +40,6 @@ _HOUR_MS = 3_600_000
 # usual session split), so sessions come out as drawn whatever the analysis' gap.
 _SESSION_SPACING_MS = 3 * _HOUR_MS
 _MAX_GAP_MS = 20 * _MINUTE_MS
-# No session starts in the last two hours of a day, so that none runs into the next day's first.
-_LAST_START_MS = DAY_MS - 2 * _HOUR_MS
 
 
 @dataclass(frozen=True)
@@ -143,17 +141,21 @@ def journeys(
         raise ValueError("history is a number of days, 0 or more")
     rng = np.random.default_rng(seed)
     end_ms = int(time.time() * 1000) if end_ms is None else int(end_ms)
-    day0 = end_ms - days * DAY_MS
+    # Days are UTC calendar days (so the daily rhythm falls on the clock's hours); the first and
+    # last may be cut by the span's ends.
+    start_ms = end_ms - days * DAY_MS
+    day0 = start_ms - start_ms % DAY_MS
+    grid = -(-(end_ms - day0) // DAY_MS)
 
     # Which days each user is active: their first, then returns that fade with the days since.
     # Users kept arriving at the same pace before the span, so it opens on a running product, not
     # an empty one; those who never come back in the span are not in it.
     history = days if history is None else history
     users += users * history // days
-    first = rng.integers(-history, days, size=users)
-    since = np.arange(days)[None, :] - first[:, None]
+    first = rng.integers(-history, grid, size=users)
+    since = np.arange(grid)[None, :] - first[:, None]
     chance = np.where(since > 0, return_rate * return_decay ** (np.maximum(since, 1) - 1) + loyal_rate, 0.0)
-    active = (since == 0) | (rng.random((users, days)) < chance)
+    active = (since == 0) | (rng.random((users, grid)) < chance)
     day_user, day = np.nonzero(active)
 
     # Sessions: one to three an active day, a few hours apart, starting at a busy hour more often.
@@ -161,7 +163,7 @@ def journeys(
     hour_weights = 1.0 + np.sin((np.arange(24) - 9) / 24 * 2 * np.pi) * 0.8
     hour = rng.choice(24, size=len(day), p=hour_weights / hour_weights.sum())
     start = (day0 + day[session_day] * DAY_MS
-             + (hour[session_day] * _HOUR_MS + nth * _SESSION_SPACING_MS) % _LAST_START_MS
+             + (hour[session_day] * _HOUR_MS + nth * _SESSION_SPACING_MS) % DAY_MS
              + rng.integers(0, 30 * _MINUTE_MS, size=len(session_day)))
     session_user = day_user[session_day]
 
@@ -191,7 +193,7 @@ def journeys(
     value = rng.choice(len(VALUES), size=len(ts), p=_harmonic(len(VALUES)))
     buying = step == len(steps) - 1 if len(steps) > 1 else np.zeros(len(ts), dtype=bool)
     value[buying] = len(VALUES) + rng.integers(0, len(amounts), size=int(buying.sum()))
-    keep = ts < end_ms  # a session that starts late on the last day may run past the end
+    keep = (ts >= start_ms) & (ts < end_ms)
     width = max(4, len(str(users - 1)))
     return Journeys(steps=steps, ts=ts[keep], step=step[keep], user=user[keep], session=session[keep],
                     source=user_source[user[keep]], value=value[keep], fields=user_fields[user[keep]],
