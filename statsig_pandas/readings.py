@@ -59,6 +59,7 @@ def duration(delta: Any, *, short: bool = False) -> str:
     """
     seconds = pd.Timedelta(delta).total_seconds()
     if short:
+        seconds = round(seconds)
         if seconds >= 86_400:
             days = seconds / 86_400
             return f"{days:.1f} days" if days < 10 else f"{days:.0f} days"

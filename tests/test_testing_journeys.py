@@ -121,3 +121,18 @@ def test_the_span_opens_on_a_running_product_not_an_empty_one(frame):
     without = journey_frame(3_000, days=28, seed=7, end_ms=END, history=0)
     early = without.groupby(without["timestamp"].dt.floor("D"))["userID"].nunique().iloc[1:-1]
     assert early.iloc[:7].mean() < 0.6 * early.iloc[-7:].mean()  # every user new: it starts from nothing
+
+
+def buying_by_return(df: pd.DataFrame) -> tuple[float, float]:
+    """Purchases per page view of the users active on 5 days or more, and of those active on one."""
+    days = df.assign(day=df["timestamp"].dt.floor("D")).groupby("userID")["day"].nunique()
+    counts = pd.crosstab(df["userID"], df["name"].astype(str))
+    rate = counts["purchase"] / counts["page_view"]
+    return rate[days[rate.index] >= 5].mean(), rate[days[rate.index] == 1].mean()
+
+
+def test_users_who_come_back_more_buy_more_readily(frame):
+    often, once = buying_by_return(frame)
+    assert often > 1.5 * once
+    often, once = buying_by_return(journey_frame(3_000, days=28, seed=7, end_ms=END, engagement=0))
+    assert often < 1.3 * once  # with every user alike, coming back does not change the odds

@@ -201,7 +201,7 @@ class StatsigEmulator:
         Examples
         --------
         >>> StatsigEmulator.for_journeys(500, seed=1, end_ms=1_774_000_000_000)
-        <StatsigEmulator stopped events=9412>
+        <StatsigEmulator stopped events=10603>
         """
         from .journeys import journey_store
 

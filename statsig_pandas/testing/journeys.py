@@ -79,6 +79,7 @@ def journeys(
     return_decay: float = 0.8,
     loyal_rate: float = 0.03,
     history: int | None = None,
+    engagement: float = 1.5,
     sessions_per_day: float = 0.4,
     rounds_per_session: float = 0.5,
     views_per_round: float = 1.0,
@@ -102,11 +103,16 @@ def journeys(
         one at most once, in order.
     step_rates : sequence of float, optional
         The chance that a round reaching step ``k`` goes on to step ``k + 1``,
-        one per step after the first; default 0.25 then 0.35 (and 0.5 for
+        one per step after the first; default 0.25 then 0.25 (and 0.5 for
         any further step).
     return_rate, return_decay, loyal_rate : float
         A user is active ``k`` days after their first day with chance
         ``return_rate * return_decay ** (k - 1) + loyal_rate``.
+    engagement : float, default 1.5
+        Users differ: each has a keenness drawn from a gamma law of this
+        shape and mean 1, which multiplies both their chance to return and
+        their chances to go on through the steps (so those who come back buy
+        more, as in real data). 0 makes every user alike.
     history : int, optional
         Users first came at the same pace over this many days before the span
         (default ``days``): they show up only on the days they come back.
@@ -131,12 +137,14 @@ def journeys(
     if len(steps) < 1 or len(set(steps)) != len(steps):
         raise ValueError("steps must be distinct event names, at least one")
     if step_rates is None:
-        step_rates = ([0.25, 0.35] + [0.5] * (len(steps) - 3))[: len(steps) - 1]
+        step_rates = ([0.25, 0.25] + [0.5] * (len(steps) - 3))[: len(steps) - 1]
     step_rates = np.asarray(step_rates, dtype=float)
     if len(step_rates) != len(steps) - 1 or ((step_rates < 0) | (step_rates > 1)).any():
         raise ValueError(f"step_rates needs {len(steps) - 1} chances between 0 and 1, one per step after the first")
     if users < 1 or days < 1:
         raise ValueError("users and days must be positive")
+    if engagement < 0:
+        raise ValueError("engagement is a gamma shape: 0 (every user alike) or more")
     if history is not None and history < 0:
         raise ValueError("history is a number of days, 0 or more")
     rng = np.random.default_rng(seed)
@@ -153,8 +161,11 @@ def journeys(
     history = days if history is None else history
     users += users * history // days
     first = rng.integers(-history, grid, size=users)
+    # Users differ: the keen come back more often and buy more readily (mean 1 over users).
+    keen = rng.gamma(engagement, 1 / engagement, size=users) if engagement else np.ones(users)
     since = np.arange(grid)[None, :] - first[:, None]
     chance = np.where(since > 0, return_rate * return_decay ** (np.maximum(since, 1) - 1) + loyal_rate, 0.0)
+    chance = np.minimum(chance * keen[:, None], 0.95)
     active = (since == 0) | (rng.random((users, grid)) < chance)
     day_user, day = np.nonzero(active)
 
@@ -172,7 +183,9 @@ def journeys(
     n_sessions = len(start)
     round_session, _ = _expand(1 + np.minimum(rng.poisson(rounds_per_session, size=n_sessions), 3))
     views = 1 + rng.poisson(views_per_round, size=len(round_session))
-    reached = np.cumprod(rng.random((len(round_session), len(steps) - 1)) < step_rates, axis=1).sum(axis=1)
+    round_keen = keen[day_user[session_day]][round_session]
+    rates = np.minimum(step_rates[None, :] * round_keen[:, None], 0.95)
+    reached = np.cumprod(rng.random((len(round_session), len(steps) - 1)) < rates, axis=1).sum(axis=1)
     event_round, position = _expand(views + reached)
     step = np.maximum(position - views[event_round] + 1, 0)
     session = round_session[event_round]
