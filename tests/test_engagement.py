@@ -252,3 +252,52 @@ def test_stickiness_matches_pandas_on_a_synthetic_frame():
     assert result["units"].tolist() == expected.tolist()
     assert result["share"].sum() == pytest.approx(1.0)
     assert result.attrs["periods"] == whole.groupby(weeks).any().sum()
+
+
+# ---------------------------------------------------------------- plots
+
+
+@pytest.fixture
+def close_figures():
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def test_lifecycle_plot_stacks_the_active_and_puts_dormant_below_zero(weekly, close_figures):
+    from statsig_pandas import plotting
+
+    _, given = close_figures.subplots()
+    ax = weekly.statsig.plot_lifecycle("W", ax=given)
+    assert ax is given
+    bars = {c.get_label(): c for c in ax.containers}
+    assert list(bars) == ["new", "returning", "resurrecting", "dormant"]
+    heights = {k: [p.get_height() for p in c.patches] for k, c in bars.items()}
+    assert heights == {"new": [1, 0, 1], "returning": [1, 1, 1], "resurrecting": [0, 1, 0],
+                       "dormant": [-1, -1, -1]}
+    # Stacked: returning sits on new, resurrecting on both; dormant hangs from zero.
+    assert [p.get_y() for p in bars["returning"].patches] == [1, 0, 1]
+    assert [p.get_y() for p in bars["resurrecting"].patches] == [2, 1, 2]
+    assert [p.get_y() for p in bars["dormant"].patches] == [0, 0, 0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2026-03-09", "2026-03-16", "2026-03-23"]
+    assert plotting.plot_lifecycle(weekly, freq="W", title="mine").get_title() == "mine"
+
+
+def test_stickiness_plot_labels_bars_in_buckets(two_weeks, close_figures):
+    ax = two_weeks.statsig.plot_stickiness("D", per="W")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1 day"] + [f"{k} days" for k in range(2, 8)]
+    assert [p.get_height() for p in ax.containers[0].patches] == [2, 1, 1, 0, 0, 0, 0]
+    cumulative = two_weeks.statsig.plot_stickiness(cumulative=True)
+    assert cumulative.get_xticklabels()[1].get_text() == "2 days or more"
+    assert "2 complete weeks" in ax.get_title()
+
+
+def test_plots_of_nothing_say_so(close_figures):
+    df = event_frame([("a", day(0), "v")])
+    with pytest.warns(StatsigWarning):
+        ax = df.statsig.plot_stickiness()
+    assert "No events" in [t.get_text() for t in ax.texts]
+    with pytest.warns(StatsigWarning):
+        ax = df.statsig.plot_lifecycle()
+    assert "No events" in [t.get_text() for t in ax.texts]

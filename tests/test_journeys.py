@@ -284,3 +284,66 @@ def test_session_starts_kernel_cuts_long_sessions_greedily():
     first[0] = True
     starts = journeys.session_starts(first, t, gap=50, max_length=12)
     assert np.flatnonzero(starts).tolist() == [0, 3, 6, 7]
+
+
+# ---------------------------------------------------------------- Sankey
+
+
+@pytest.fixture
+def close_figures():
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def test_paths_plot_draws_a_column_per_step_and_a_ribbon_per_edge(guide, close_figures):
+    from matplotlib.patches import PathPatch, Rectangle
+
+    _, given = close_figures.subplots()
+    ax = guide.statsig.plot_paths(collapse_repeats=False, min_share=0, ax=given)
+    assert ax is given
+    edges = journeys.paths(guide, collapse_repeats=False)
+    ribbons = [p for p in ax.patches if isinstance(p, PathPatch)]
+    nodes = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(ribbons) == len(edges)
+    labels = {t.get_text() for t in ax.texts}
+    assert {"home (5)", "catalog (3)", "search (2)", "cart (3)", "purchase (2)"} <= labels
+    assert len(nodes) == len(labels)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Step 1", "Step 2", "Step 3", "Step 4"]
+    # Node heights are proportional to their counts.
+    by_height = sorted(nodes, key=lambda r: (r.get_x(), -r.get_height()))
+    home, catalog, search = by_height[0], by_height[1], by_height[2]
+    assert catalog.get_height() / home.get_height() == pytest.approx(3 / 5)
+    assert search.get_height() / home.get_height() == pytest.approx(2 / 5)
+
+
+def test_ribbons_are_bezier_patches_as_wide_as_their_value(guide, close_figures):
+    from matplotlib.patches import PathPatch, Rectangle
+    from matplotlib.path import Path
+
+    ax = guide.statsig.plot_paths(collapse_repeats=False, min_share=0)
+    home = max((p for p in ax.patches if isinstance(p, Rectangle)), key=lambda r: r.get_height())
+    ribbon = next(p for p in ax.patches if isinstance(p, PathPatch))  # the first edge: home -> catalog
+    codes = ribbon.get_path().codes
+    assert (codes == Path.CURVE4).sum() == 6
+    vertices = ribbon.get_path().vertices
+    width_at_source = vertices[0][1] - vertices[7][1]
+    assert width_at_source == pytest.approx(home.get_height() * 3 / 5)  # home -> catalog: 3 of 5
+
+
+def test_small_nodes_fold_into_others(guide, close_figures):
+    ax = guide.statsig.plot_paths(collapse_repeats=False, min_share=0.3)
+    labels = {t.get_text() for t in ax.texts}
+    # Step 3: cart 3, catalog 1, search 1 of 5: the two small ones become one Others (2).
+    assert "Others (2)" in labels and "cart (3)" in labels and "search (1)" not in labels
+    with pytest.raises(StatsigError, match="min_share"):
+        guide.statsig.plot_paths(min_share=1.5)
+
+
+def test_paths_plot_of_no_path_says_so(guide, close_figures):
+    with pytest.warns(StatsigWarning):
+        ax = guide.statsig.plot_paths(start="nothing")
+    assert "No events" in [t.get_text() for t in ax.texts]
+    assert journeys.paths(guide, start="home").shape[0] and "from home" in guide.statsig.plot_paths(
+        start="home").get_title()
