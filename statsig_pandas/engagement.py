@@ -62,7 +62,8 @@ def lifecycle_counts(unit: np.ndarray, bucket: np.ndarray, n_units: int, n_bucke
     follows = np.zeros(len(u), dtype=bool)  # active in the previous bucket too
     follows[1:] = ~first[1:] & (t[1:] - t[:-1] == 1)
     # A pair not followed by its unit's next bucket makes the unit dormant there.
-    left = np.append(~follows[1:], True)
+    left = np.ones(len(u), dtype=bool)
+    left[:-1] = ~follows[1:]
     gone = t[left] + 1
     out = np.zeros((n_buckets, 4), dtype=np.int64)
     out[:, 0] = np.bincount(t[first], minlength=n_buckets)

@@ -240,7 +240,7 @@ def sessions(df: pd.DataFrame, *, gap: Any = "30min", max_length: Any = None, un
     limit = _ticks(max_length, "max_length", stream.times, allow_none=True)
     starts = session_starts(stream.new_unit, stream.time, gap_, limit)
     first = np.flatnonzero(starts)
-    last = np.append(first[1:], len(starts)) - 1
+    last = np.append(first[1:], len(starts))[:len(first)] - 1
     names, labels = _event_names(df, stream.row)
     unit_first = np.flatnonzero(stream.new_unit)
     unit_of = stream.unit[first]
