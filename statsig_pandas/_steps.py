@@ -200,8 +200,9 @@ def unit_codes(df: pd.DataFrame, unit: str, rows: np.ndarray | None = None) -> t
     without = int(ser.isna().sum()) + int((ser == "").sum())
     # Only the kept rows are encoded: fewer strings to hash.
     codes, labels = _kernels.factorize(ser if rows is None else ser.iloc[rows])
-    empty = labels.get_indexer([""]) if labels.inferred_type in ("string", "empty") else [-1]
-    if empty[0] >= 0:
+    # A vectorised compare finds "": get_indexer would hash every label first.
+    empty = np.flatnonzero(np.asarray(labels == "", dtype=bool)) if labels.inferred_type == "string" else []
+    if len(empty):
         codes = np.where(codes == empty[0], -1, codes)
     return codes, labels, without
 
