@@ -21,7 +21,8 @@ import pandas as pd
 from . import _kernels, _timebuckets
 from .errors import FrameSchemaError, StatsigError, StatsigWarning
 
-__all__ = ["Step", "as_step", "as_steps", "EventStream", "event_stream", "unit_codes", "match_matrix"]
+__all__ = ["Step", "as_step", "as_steps", "EventStream", "event_stream", "unit_codes", "match_matrix",
+           "warn_unmatched", "period_ends", "last_event"]
 
 
 def _strings(values: Any, what: str, *, allow_none: bool = True) -> tuple[str, ...] | None:
@@ -311,3 +312,22 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
         unit=key, time=t[order], row=rows[order], match=match[rows[order]], units=labels, times=times,
         rows_without_unit=without, steps=steps,
     )
+
+
+def period_ends(bounds: pd.DatetimeIndex, freq: _timebuckets.Freq) -> pd.DatetimeIndex:
+    """The end (the next bucket's first instant) of each bucket of ``bounds`` (from
+    :func:`_timebuckets.boundaries`): a window or a return period past it is not yet in the frame."""
+    if not len(bounds):
+        return bounds
+    tz = bounds.tz
+    wall = bounds[-1].tz_localize(None)
+    nxt = wall + freq.offset if freq.fixed else (pd.Period(wall, freq=freq.period) + 1).start_time
+    last = pd.DatetimeIndex([nxt]).tz_localize(tz, ambiguous=np.array([True]), nonexistent="shift_forward")
+    return bounds[1:].append(last.as_unit(bounds.unit))
+
+
+def last_event(df: pd.DataFrame) -> int:
+    """Ticks of the frame's last event (NaT as the smallest int64 if none): where the data ends."""
+    v = _timebuckets.frame_times(df).values
+    v = v[v != _timebuckets.NAT]
+    return int(v.max()) if len(v) else _timebuckets.NAT

@@ -273,7 +273,7 @@ def sessions(df: pd.DataFrame, *, gap: Any = "30min", max_length: Any = None, un
     return stream.stamp(result)
 
 
-def paths(df: pd.DataFrame, *, start: Any = None, end: Any = None, steps: int = 5, gap: Any = "30min",
+def paths(df: pd.DataFrame, start: Any = None, end: Any = None, *, steps: int = 5, gap: Any = "30min",
           collapse_repeats: bool = True, top: int | None = 50, unit: str = "userID") -> pd.DataFrame:
     """The edges of the units' journeys from event to event, as a Sankey diagram draws them.
 
