@@ -241,11 +241,11 @@ def sessions(df: pd.DataFrame, *, gap: Any = "30min", max_length: Any = None, un
     Examples
     --------
     >>> df = pd.DataFrame({"timestamp": pd.to_datetime(["2026-03-02 10:00", "2026-03-02 10:29",
-    ...                                                 "2026-03-02 10:59"], utc=True),
+    ...                                                 "2026-03-02 10:58"], utc=True),
     ...                    "name": "view", "userID": "a"})
     >>> sessions(df)[["session", "duration", "events"]]
        session        duration  events
-    0        0 0 days 00:59:00       3
+    0        0 0 days 00:58:00       3
     >>> len(sessions(df, gap="30min", max_length="45min"))
     2
     """
