@@ -187,7 +187,8 @@ def match_matrix(df: pd.DataFrame, steps: Sequence[Step]) -> np.ndarray:
 def warn_unmatched(match: np.ndarray, steps: Sequence[Step], what: str = "step") -> None:
     """A StatsigWarning naming every step that matches no event (a typo must not read as 0 %)."""
     hit = match.any(axis=0) if len(match) else np.zeros(len(steps), dtype=bool)
-    missing = [steps[k].label for k in np.flatnonzero(~hit)]
+    # A step without names or filters matches nothing only in an empty frame: no typo to point at.
+    missing = [steps[k].label for k in np.flatnonzero(~hit) if not steps[k].any_event]
     missing = list(dict.fromkeys(missing))
     if missing:
         warnings.warn(f"{what} {', '.join(map(repr, missing))} match{'es' if len(missing) == 1 else ''} no event "
