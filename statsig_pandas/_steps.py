@@ -187,7 +187,8 @@ def match_matrix(df: pd.DataFrame, steps: Sequence[Step]) -> np.ndarray:
 def warn_unmatched(match: np.ndarray, steps: Sequence[Step], what: str = "step") -> None:
     """A StatsigWarning naming every step that matches no event (a typo must not read as 0 %)."""
     hit = match.any(axis=0) if len(match) else np.zeros(len(steps), dtype=bool)
-    missing = [steps[k].label for k in np.flatnonzero(~hit)]
+    # A step without names or filters matches nothing only in an empty frame: no typo to point at.
+    missing = [steps[k].label for k in np.flatnonzero(~hit) if not steps[k].any_event]
     missing = list(dict.fromkeys(missing))
     if missing:
         warnings.warn(f"{what} {', '.join(map(repr, missing))} match{'es' if len(missing) == 1 else ''} no event "
@@ -201,8 +202,9 @@ def unit_codes(df: pd.DataFrame, unit: str, rows: np.ndarray | None = None) -> t
     without = int(ser.isna().sum()) + int((ser == "").sum())
     # Only the kept rows are encoded: fewer strings to hash.
     codes, labels = _kernels.factorize(ser if rows is None else ser.iloc[rows])
-    empty = labels.get_indexer([""]) if labels.inferred_type in ("string", "empty") else [-1]
-    if empty[0] >= 0:
+    # A vectorised compare finds "": get_indexer would hash every label first.
+    empty = np.flatnonzero(np.asarray(labels == "", dtype=bool)) if labels.inferred_type == "string" else []
+    if len(empty):
         codes = np.where(codes == empty[0], -1, codes)
     return codes, labels, without
 
@@ -280,15 +282,16 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     wanted = timed if keep == "all" else timed & match.any(axis=1)
     rows = None if wanted.all() else np.flatnonzero(wanted)
     codes, labels, without = unit_codes(df, unit, rows)
-    if rows is None:
-        rows = np.arange(len(df), dtype=np.int64)
     has_unit = codes >= 0
     if not has_unit.all():
-        rows, codes = rows[has_unit], codes[has_unit]
-    t = v[rows]
-    n = len(rows)
+        rows = np.flatnonzero(has_unit) if rows is None else rows[has_unit]
+        codes = codes[has_unit]
+    # rows None: every row is kept, in order; no gathers are then needed.
+    t = v if rows is None else v[rows]
+    n = len(t)
     if not sort:
-        return EventStream(unit=codes, time=t, row=rows, match=match[rows], units=labels, times=times,
+        return EventStream(unit=codes, time=t, row=np.arange(n, dtype=np.int64) if rows is None else rows,
+                           match=match if rows is None else match[rows], units=labels, times=times,
                            rows_without_unit=without, steps=steps)
     # The key packs (unit code, position in (time, row) order) into one int64. Keys are distinct, so
     # NumPy's fast unstable sort yields the stable (unit, time, row) order. Frames come time-sorted
@@ -307,8 +310,9 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     if by_time is not None:
         order = by_time[order]
     key >>= shift
+    row = order if rows is None else rows[order]
     return EventStream(
-        unit=key, time=t[order], row=rows[order], match=match[rows[order]], units=labels, times=times,
+        unit=key, time=t[order], row=row, match=match[row], units=labels, times=times,
         rows_without_unit=without, steps=steps,
     )
 

@@ -118,7 +118,7 @@ def _bucket_index(bounds: np.ndarray, times: _timebuckets.Times, tz: Any, name: 
     return pd.DatetimeIndex(bounds.view(f"M8[{times.unit}]"), name=name).tz_localize("UTC").tz_convert(tz)
 
 
-def lifecycle(df: pd.DataFrame, *, freq: Any = "W", event: Any = None, tz: Any = None,
+def lifecycle(df: pd.DataFrame, freq: Any = "W", *, event: Any = None, tz: Any = None,
               unit: str = "userID") -> pd.DataFrame:
     """New, returning, resurrecting and dormant units per calendar bucket.
 
@@ -178,7 +178,7 @@ def lifecycle(df: pd.DataFrame, *, freq: Any = "W", event: Any = None, tz: Any =
     >>> lifecycle(df, freq="D")
                                new  returning  resurrecting  dormant
     bucket
-    2026-03-03 00:00:00+00:00    1          0             0        0
+    2026-03-03 00:00:00+00:00    1          0             0       -1
     2026-03-04 00:00:00+00:00    0          0             0       -1
     2026-03-05 00:00:00+00:00    0          0             1        0
     """
@@ -200,7 +200,7 @@ def lifecycle(df: pd.DataFrame, *, freq: Any = "W", event: Any = None, tz: Any =
     return stream.stamp(pd.DataFrame(counts[1:], index=index, columns=list(LIFECYCLE_COLUMNS)))
 
 
-def stickiness(df: pd.DataFrame, *, freq: Any = "D", per: Any = "W", event: Any = None, cumulative: bool = False,
+def stickiness(df: pd.DataFrame, freq: Any = "D", *, per: Any = "W", event: Any = None, cumulative: bool = False,
                tz: Any = None, unit: str = "userID") -> pd.DataFrame:
     """How many ``freq`` buckets of each ``per`` period units are active in: days a week, hours a day, ...
 
@@ -253,8 +253,8 @@ def stickiness(df: pd.DataFrame, *, freq: Any = "D", per: Any = "W", event: Any 
 
     Examples
     --------
-    >>> days = pd.to_datetime(["2026-03-01 23:00", "2026-03-02 10:00", "2026-03-04", "2026-03-04 12:00",
-    ...                        "2026-03-06", "2026-03-09 01:00"], utc=True)
+    >>> days = pd.to_datetime(["2026-03-01 23:00", "2026-03-02 10:00", "2026-03-04 00:00", "2026-03-04 12:00",
+    ...                        "2026-03-06 00:00", "2026-03-09 01:00"], utc=True)
     >>> df = pd.DataFrame({"timestamp": days, "name": "visit", "userID": ["a", "a", "a", "a", "b", "a"]})
     >>> stickiness(df)["units"].tolist()  # the week of 2 March: a on 2 days, b on 1
     [1, 1, 0, 0, 0, 0, 0]
