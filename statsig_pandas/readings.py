@@ -34,6 +34,15 @@ _PERIODS = {"h": "hour", "D": "day", "W": "week", "M": "month", "MS": "month", "
 def percent(share: float) -> str:
     """A share as a reader wants it: whole percent, a decimal below 10 %, never a 0 % that is not 0.
 
+    Parameters
+    ----------
+    share : float
+        0 to 1; NaN reads "n/a".
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> percent(0.3812), percent(0.042), percent(0.0004), percent(0.0), percent(float("nan"))
@@ -49,6 +58,17 @@ def percent(share: float) -> str:
 
 def duration(delta: Any, *, short: bool = False) -> str:
     """A length of time in the largest unit it is a whole number of (``short``: rounded, abbreviated).
+
+    Parameters
+    ----------
+    delta : str or Timedelta
+        Anything :class:`pandas.Timedelta` reads (``"14D"``, ``"90min"``).
+    short : bool, default False
+        Round to one unit and abbreviate, for measured times (a median, a mean gap).
+
+    Returns
+    -------
+    str
 
     Examples
     --------

@@ -224,7 +224,7 @@ def render_report(
     import nbformat
 
     names = _names(names)
-    check_funnel(params.get("funnel"), names)
+    _check_funnel(params.get("funnel"), names)
     if start is not None or end is not None:
         params["start"], params["end"] = report_range(start, end)
     path = Path(path)
@@ -264,6 +264,26 @@ _LENGTH_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 def report_range(start: Any, end: Any = None) -> tuple[str, str]:
     """``[start, end)`` as ISO strings in UTC; ``start`` may be a length of time before ``end`` (default now).
 
+    Resolved once, before the report's kernel starts, so that the header and
+    every section speak of the same range however long the run takes.
+
+    Parameters
+    ----------
+    start : str, datetime or Timestamp
+        The first instant, or a length of time before ``end``: a whole number
+        of hours, days or weeks (``"36h"``, ``"90D"``, ``"12 weeks"``).
+    end : str, datetime or Timestamp, optional
+        The end, exclusive; default now. Naive times are UTC.
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    StatsigError
+        A start or end that is no time, a zero length, or an end not after the start.
+
     Examples
     --------
     >>> report_range("90D", "2026-12-01")
@@ -288,7 +308,7 @@ def report_range(start: Any, end: Any = None) -> tuple[str, str]:
     return tuple(pd.Timestamp(ms, unit="ms", tz="UTC").isoformat().replace("+00:00", "Z") for ms in (lo, hi))
 
 
-def check_funnel(funnel: Any, names: list[str]) -> None:
+def _check_funnel(funnel: Any, names: list[str]) -> None:
     """Refuse, before any kernel starts, a funnel that is not a list of two or more of the report's events."""
     if funnel is None:
         return
