@@ -251,8 +251,13 @@ class EventStream:
 
     def stamp(self, result: pd.DataFrame) -> pd.DataFrame:
         """``result`` with ``attrs["rows_without_unit"]`` set."""
-        result.attrs["rows_without_unit"] = self.rows_without_unit
-        return result
+        return stamp(result, self.rows_without_unit)
+
+
+def stamp(result: pd.DataFrame, rows_without_unit: int) -> pd.DataFrame:
+    """``result`` with ``attrs["rows_without_unit"]`` set, for a caller that let its stream go to save memory."""
+    result.attrs["rows_without_unit"] = rows_without_unit
+    return result
 
 
 def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID", keep: str = "matched",
@@ -300,13 +305,15 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     shift = max(1, int(n).bit_length())
     if int(len(labels)).bit_length() + shift > 62:
         raise StatsigError(f"too many events ({n:,}) and units ({len(labels):,}) to sort together")
-    key = codes.astype(np.int64) << shift
+    key = codes.astype(np.int64)
+    key <<= shift
+    order = np.arange(n, dtype=np.int64)  # the positions, then (same buffer) the sorted order
     if by_time is None:
-        key |= np.arange(n, dtype=np.int64)
+        key |= order
     else:
-        key[by_time] |= np.arange(n, dtype=np.int64)
+        key[by_time] |= order
     key.sort()
-    order = key & ((1 << shift) - 1)
+    np.bitwise_and(key, (1 << shift) - 1, out=order)
     if by_time is not None:
         order = by_time[order]
     key >>= shift

@@ -40,7 +40,10 @@ LIFECYCLE_COLUMNS = ("new", "returning", "resurrecting", "dormant")
 
 def _pairs(unit: np.ndarray, bucket: np.ndarray, n_units: int, n_buckets: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (unit, bucket) pairs, sorted by unit then bucket, as two arrays."""
-    keys = _kernels.distinct_keys(unit.astype(np.int64) * n_buckets + bucket, n_units * n_buckets)
+    keys = unit.astype(np.int64)
+    keys *= n_buckets  # in place: the keys are as long as the frame
+    keys += bucket
+    keys = _kernels.distinct_keys(keys, n_units * n_buckets)
     return keys // n_buckets, keys % n_buckets
 
 
