@@ -17,9 +17,12 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import _kernels, _timebuckets
 from .errors import FrameSchemaError, StatsigError, StatsigWarning
+from .frame import STRING_DTYPE
 
 __all__ = ["Step", "as_step", "as_steps", "EventStream", "event_stream", "unit_codes", "match_matrix",
            "warn_unmatched", "period_ends", "last_event"]
@@ -207,6 +210,32 @@ def unit_codes(df: pd.DataFrame, unit: str, rows: np.ndarray | None = None) -> t
     return codes, labels, without
 
 
+def _unit_keys(ser: pd.Series) -> tuple[np.ndarray, Any]:
+    """Integer keys of the units of ``ser``, equal where the units are, ``-1`` where there is none
+    (missing or ``""``), and a function giving the labels of the units at given positions.
+
+    IDs written in decimal digits (as many user IDs are) are read as numbers, a cast, where hashing
+    ten million strings of a million users takes seconds; the length stays in the key, so "042"
+    and "42" remain two units.
+    """
+    data = _kernels.arrow_view(ser)
+    if data is not None and _kernels.is_text(data.type) and len(data):
+        lengths = pc.binary_length(data)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest <= 17:
+            present = pc.fill_null(pc.greater(lengths, 0), False)
+            texts = pc.if_else(present, data, pa.scalar("0", data.type))
+            if pc.all(pc.ascii_is_decimal(texts)).as_py():
+                keys = pc.cast(texts, pa.int64()).to_numpy() * 18 + lengths.fill_null(0).to_numpy()
+                keys[~present.to_numpy(zero_copy_only=False)] = -1
+                return keys, lambda at: _kernels.as_labels(pd.array(data.take(pa.array(at)), dtype=STRING_DTYPE))
+    codes, labels = _kernels.factorize(ser)
+    empty = labels.get_indexer([""]) if labels.inferred_type in ("string", "empty") else [-1]
+    if empty[0] >= 0:
+        codes = np.where(codes == empty[0], -1, codes)
+    return codes.astype(np.int64), lambda at: labels[codes[at]]
+
+
 @dataclass(frozen=True)
 class EventStream:
     """The kept events sorted by (unit, timestamp, row position), as parallel arrays.
@@ -276,22 +305,27 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     timed = v != _timebuckets.NAT
     wanted = timed if keep == "all" else timed & match.any(axis=1)
     rows = None if wanted.all() else np.flatnonzero(wanted)
-    codes, labels, without = unit_codes(df, unit, rows)
+    ser = _kernels.frame_column(df, unit)
+    without = int(ser.isna().sum()) + int((ser == "").sum())
+    keys, label_of = _unit_keys(ser if rows is None else ser.iloc[rows])
     if rows is None:
         rows = np.arange(len(df), dtype=np.int64)
-    has_unit = codes >= 0
-    if not has_unit.all():
-        rows, codes = rows[has_unit], codes[has_unit]
+    kept = np.flatnonzero(keys >= 0) if len(keys) and keys.min() < 0 else None
+    if kept is not None:
+        rows, keys = rows[kept], keys[kept]
     t = v[rows]
     n = len(rows)
-    # The key packs (unit code, position in (time, row) order) into one int64. Keys are distinct, so
+    # The key packs (unit key, position in (time, row) order) into one int64. Keys are distinct, so
     # NumPy's fast unstable sort yields the stable (unit, time, row) order. Frames come time-sorted
     # from the reader: then the positions are the rows' own order and no time sort is needed.
     by_time = None if not n or (t[1:] >= t[:-1]).all() else np.argsort(t, kind="stable")
     shift = max(1, int(n).bit_length())
-    if int(len(labels)).bit_length() + shift > 62:
-        raise StatsigError(f"too many events ({n:,}) and units ({len(labels):,}) to sort together")
-    key = codes.astype(np.int64) << shift
+    low = int(keys.min()) if n else 0
+    if n and (int(keys.max()) - low).bit_length() + shift > 62:
+        keys = np.unique(keys, return_inverse=True)[1].reshape(-1)  # too wide to pack: ranks instead
+        low = 0
+    key = keys.astype(np.int64) - low
+    key <<= shift
     if by_time is None:
         key |= np.arange(n, dtype=np.int64)
     else:
@@ -301,8 +335,12 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     if by_time is not None:
         order = by_time[order]
     key >>= shift
+    first = np.ones(n, dtype=bool)
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    unit_code = np.cumsum(first) - 1  # units numbered 0.. in sorted order
+    labels = label_of(order[first] if kept is None else kept[order[first]])
     return EventStream(
-        unit=key, time=t[order], row=rows[order], match=match[rows[order]], units=labels, times=times,
+        unit=unit_code, time=t[order], row=rows[order], match=match[rows[order]], units=labels, times=times,
         rows_without_unit=without, steps=steps,
     )
 
