@@ -25,7 +25,7 @@ from .errors import FrameSchemaError, StatsigError, StatsigWarning
 from .frame import STRING_DTYPE
 
 __all__ = ["Step", "as_step", "as_steps", "EventStream", "event_stream", "unit_codes", "match_matrix",
-           "warn_unmatched", "period_ends", "last_event"]
+           "warn_unmatched", "any_step", "period_ends", "last_event"]
 
 
 def _strings(values: Any, what: str, *, allow_none: bool = True) -> tuple[str, ...] | None:
@@ -163,8 +163,9 @@ def _isin(ser: pd.Series, wanted: tuple[str, ...]) -> np.ndarray:
 
 
 def match_matrix(df: pd.DataFrame, steps: Sequence[Step]) -> np.ndarray:
-    """``match[row, k]``: does row ``row`` of ``df`` match step ``k``? (bool, C order)."""
-    match = np.empty((len(df), len(steps)), dtype=bool)
+    """``match[row, k]``: does row ``row`` of ``df`` match step ``k``? (bool, Fortran order: each
+    step's column is contiguous)."""
+    match = np.empty((len(df), len(steps)), dtype=bool, order="F")
     cache: dict[tuple, np.ndarray] = {}  # steps sharing a criterion compare it once
 
     def criterion(column: str, wanted: tuple[str, ...]) -> np.ndarray:
@@ -185,6 +186,16 @@ def match_matrix(df: pd.DataFrame, steps: Sequence[Step]) -> np.ndarray:
             column &= part
         match[:, k] = column
     return match
+
+
+def any_step(match: np.ndarray) -> np.ndarray:
+    """``match.any(axis=1)``, as an OR of whole columns (much faster than a reduction along rows)."""
+    if match.shape[1] == 0:
+        return np.zeros(len(match), dtype=bool)
+    out = match[:, 0].copy()
+    for k in range(1, match.shape[1]):
+        out |= match[:, k]
+    return out
 
 
 def warn_unmatched(match: np.ndarray, steps: Sequence[Step], what: str = "step") -> None:
@@ -223,11 +234,14 @@ def _unit_keys(ser: pd.Series) -> tuple[np.ndarray, Any]:
         lengths = pc.binary_length(data)
         longest = pc.max(lengths).as_py()
         if longest is not None and longest <= 17:
-            present = pc.fill_null(pc.greater(lengths, 0), False)
-            texts = pc.if_else(present, data, pa.scalar("0", data.type))
+            whole = data.null_count == 0 and pc.min(lengths).as_py() > 0
+            present = None if whole else pc.fill_null(pc.greater(lengths, 0), False)
+            texts = data if whole else pc.if_else(present, data, pa.scalar("0", data.type))
             if pc.all(pc.ascii_is_decimal(texts)).as_py():
-                keys = pc.cast(texts, pa.int64()).to_numpy() * 18 + lengths.fill_null(0).to_numpy()
-                keys[~present.to_numpy(zero_copy_only=False)] = -1
+                keys = pc.cast(texts, pa.int64()).to_numpy() * 18  # a writable copy of Arrow's buffer
+                keys += lengths.to_numpy() if whole else lengths.fill_null(0).to_numpy()
+                if present is not None:
+                    keys[~present.to_numpy(zero_copy_only=False)] = -1
                 return keys, lambda at: _kernels.as_labels(pd.array(data.take(pa.array(at)), dtype=STRING_DTYPE))
     codes, labels = _kernels.factorize(ser)
     empty = labels.get_indexer([""]) if labels.inferred_type in ("string", "empty") else [-1]
@@ -302,29 +316,32 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     warn_unmatched(match, steps, what)
     times = _timebuckets.frame_times(df)
     v = times.values
-    timed = v != _timebuckets.NAT
-    wanted = timed if keep == "all" else timed & match.any(axis=1)
-    rows = None if wanted.all() else np.flatnonzero(wanted)
+    wanted = any_step(match) if keep == "matched" else None
+    if len(v) and v.min() == _timebuckets.NAT:
+        wanted = (v != _timebuckets.NAT) if wanted is None else wanted & (v != _timebuckets.NAT)
+    rows = None if wanted is None or wanted.all() else np.flatnonzero(wanted)
     ser = _kernels.frame_column(df, unit)
     without = int(ser.isna().sum()) + int((ser == "").sum())
     keys, label_of = _unit_keys(ser if rows is None else ser.iloc[rows])
-    if rows is None:
-        rows = np.arange(len(df), dtype=np.int64)
     kept = np.flatnonzero(keys >= 0) if len(keys) and keys.min() < 0 else None
     if kept is not None:
-        rows, keys = rows[kept], keys[kept]
-    t = v[rows]
-    n = len(rows)
+        keys = keys[kept]
+        rows = kept if rows is None else rows[kept]
+    n = len(keys)
     # The key packs (unit key, position in (time, row) order) into one int64. Keys are distinct, so
     # NumPy's fast unstable sort yields the stable (unit, time, row) order. Frames come time-sorted
     # from the reader: then the positions are the rows' own order and no time sort is needed.
-    by_time = None if not n or (t[1:] >= t[:-1]).all() else np.argsort(t, kind="stable")
+    in_time_order = len(v) < 2 or bool((v[1:] >= v[:-1]).all())
+    by_time = None
+    if not in_time_order:
+        by_time = np.argsort(v if rows is None else v[rows], kind="stable")
     shift = max(1, int(n).bit_length())
     low = int(keys.min()) if n else 0
     if n and (int(keys.max()) - low).bit_length() + shift > 62:
         keys = np.unique(keys, return_inverse=True)[1].reshape(-1)  # too wide to pack: ranks instead
         low = 0
-    key = keys.astype(np.int64) - low
+    key = keys - low if low else keys
+    del keys
     key <<= shift
     if by_time is None:
         key |= np.arange(n, dtype=np.int64)
@@ -337,10 +354,18 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     key >>= shift
     first = np.ones(n, dtype=bool)
     np.not_equal(key[1:], key[:-1], out=first[1:])
-    unit_code = np.cumsum(first) - 1  # units numbered 0.. in sorted order
+    del key
+    unit_code = np.cumsum(first, dtype=np.int32 if n < 1 << 31 else np.int64)
+    unit_code -= 1  # units numbered 0.. in sorted order
     labels = label_of(order[first] if kept is None else kept[order[first]])
+    index = np.int32 if len(df) < 1 << 31 else np.int64
+    row = order.astype(index) if rows is None else rows[order].astype(index, copy=False)
+    del order
+    sorted_match = np.empty((n, match.shape[1]), dtype=bool, order="F")
+    for k in range(match.shape[1]):
+        np.take(match[:, k], row, out=sorted_match[:, k])
     return EventStream(
-        unit=unit_code, time=t[order], row=rows[order], match=match[rows[order]], units=labels, times=times,
+        unit=unit_code, time=v[row], row=row, match=sorted_match, units=labels, times=times,
         rows_without_unit=without, steps=steps,
     )
 
