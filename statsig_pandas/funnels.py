@@ -34,6 +34,8 @@ __all__ = ["funnel", "funnel_trend", "ORDERS"]
 #: The step orders a funnel understands.
 ORDERS = ("ordered", "strict", "any")
 OTHER_LABEL = "(other)"
+# Attempts followed at a time: temporaries stay a few tens of MB whatever the frame.
+_BLOCK = 1 << 20
 # Any-order funnels whose steps share events solve a small matching over every subset of steps.
 _MAX_OVERLAPPING_STEPS = 12
 
@@ -156,18 +158,21 @@ class _Engine:
         self.size = len(stream)
         self.ties = _Ties(stream)
         self._positions: dict[int, np.ndarray] = {}
+        self._padded: dict[int, np.ndarray] = {}
+        self.index = np.int32 if self.size < (1 << 31) - 1 else np.int64
 
     def positions(self, k: int) -> np.ndarray:
         """Stream indices of the events matching column ``k`` of the match matrix."""
         if k not in self._positions:
-            self._positions[k] = np.flatnonzero(self.stream.match[:, k])
+            self._positions[k] = np.flatnonzero(self.stream.match[:, k]).astype(self.index)
         return self._positions[k]
 
     def next_at(self, k: int, idx: np.ndarray) -> np.ndarray:
         """The first index ``>= idx`` of an event matching step ``k`` (``size`` if none)."""
-        pos = self.positions(k)
-        at = np.searchsorted(pos, idx)
-        return np.append(pos, self.size)[at]
+        padded = self._padded.get(k)
+        if padded is None:
+            padded = self._padded[k] = np.append(self.positions(k), self.size)
+        return padded[np.searchsorted(padded[:-1], idx)]
 
     def count_between(self, k: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Events matching column ``k`` with an index in ``[lo, hi)``."""
@@ -190,14 +195,18 @@ class _Engine:
         return entries
 
     def run(self, entries: np.ndarray) -> Attempts:
-        if self.order == "any":
-            return self._any_order(entries)
-        return self._in_order(entries)
+        """The attempts starting at ``entries``, a block at a time (attempts are independent), so
+        that the temporaries stay small whatever the frame."""
+        step = self._any_order if self.order == "any" else self._in_order
+        if len(entries) <= _BLOCK:
+            return step(entries)
+        parts = [step(entries[lo: lo + _BLOCK]) for lo in range(0, len(entries), _BLOCK)]
+        return Attempts(np.concatenate([p.pos for p in parts]), np.concatenate([p.reach for p in parts]))
 
     def _in_order(self, entries: np.ndarray) -> Attempts:
         stream, size = self.stream, self.size
         unit, time = stream.unit, stream.time
-        pos = np.full((len(entries), self.n), -1, dtype=np.int64)
+        pos = np.full((len(entries), self.n), -1, dtype=self.index)
         pos[:, 0] = entries
         alive = np.arange(len(entries))
         for k in range(1, self.n):
@@ -258,7 +267,7 @@ class _Engine:
         result is "completed any k of the steps"."""
         lo = self.ties.start(entries)
         hi = self.window_end(entries)
-        first = np.empty((len(entries), self.n), dtype=np.int64)
+        first = np.empty((len(entries), self.n), dtype=self.index)
         for k in range(self.n):
             f = self.next_at(k, lo)
             first[:, k] = np.where(f < hi, f, self.size)
@@ -297,7 +306,7 @@ def _counted(att: Attempts, keys: np.ndarray) -> np.ndarray:
     runs = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     if 2 * bits + int(att.reach.max()).bit_length() <= 62:
         score = att.reach.astype(np.int64) << (2 * bits)
-        score |= ((1 << bits) - 1 - att.last) << bits
+        score |= ((1 << bits) - 1 - att.last.astype(np.int64)) << bits
         score |= np.arange(n, dtype=np.int64)
         return np.maximum.reduceat(score, runs) & ((1 << bits) - 1)
     order = np.lexsort((np.arange(n), -att.last, att.reach, keys))
