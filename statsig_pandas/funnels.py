@@ -266,20 +266,22 @@ class _Engine:
         """Any order: from each entry, the steps with an event inside the window; step k of the
         result is "completed any k of the steps"."""
         lo = self.ties.start(entries)
-        hi = self.window_end(entries)
+        unit, time = self.stream.unit, self.stream.time
+        u0, t0 = unit[entries], time[entries]
         first = np.empty((len(entries), self.n), dtype=self.index)
         for k in range(self.n):
             f = self.next_at(k, lo)
-            first[:, k] = np.where(f < hi, f, self.size)
+            safe = np.minimum(f, self.size - 1)
+            inside = (f < self.size) & (unit[safe] == u0) & (time[safe] - t0 <= self.window)
+            first[:, k] = np.where(inside, f, self.size)
         first.sort(axis=1)
-        reached = first < self.size
-        count = reached.sum(axis=1)
+        count = (first < self.size).sum(axis=1)
         m = self.stream.match
         overlapping = np.zeros(self.size, dtype=np.int8)
         for k in range(self.n):
             overlapping += m[:, k]
         if self.size and overlapping.max() > 1:
-            count = np.minimum(count, self._matching_size(lo, hi))
+            count = np.minimum(count, self._matching_size(lo, self.window_end(entries)))
         pos = np.where(np.arange(self.n) < count[:, None], first, -1)
         return Attempts(pos, count)
 
