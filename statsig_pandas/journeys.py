@@ -309,8 +309,9 @@ def paths(df: pd.DataFrame, start: Any = None, end: Any = None, *, steps: int = 
     - neither keeps the first ``steps`` items.
 
     An edge is a move from the item at position ``step`` of a path to the one
-    at ``step + 1``. Only the ``top`` edges by value are kept, and of those
-    only the ones reachable from step 1 through kept edges.
+    at ``step + 1``. Only the ``top`` edges by value are kept (ties: the
+    earlier step, then source and target by name), and of those only the
+    ones reachable from step 1 through kept edges.
 
     Parameters
     ----------
@@ -378,10 +379,12 @@ def paths(df: pd.DataFrame, start: Any = None, end: Any = None, *, steps: int = 
     step, source, target, value, gaps = path_edges(
         starts, names, time, n_items=len(labels), steps=steps, collapse_repeats=bool(collapse_repeats),
         start=marks.get("start"), end=marks.get("end"))
-    # The top edges (ties: earlier step, then item order), then those reachable from step 1.
-    order = np.lexsort((target, source, step, -value))[:top]
-    order = order[_reachable(step[order], source[order], target[order])]
     items = labels.append(pd.Index(pd.array([ELLIPSIS], dtype=labels.dtype)))
+    # The top edges (ties: earlier step, then source and target by name), then those reachable from step 1.
+    rank = np.empty(len(items), dtype=np.int64)
+    rank[np.argsort(np.asarray(items.astype(str)), kind="stable")] = np.arange(len(items))
+    order = np.lexsort((rank[target], rank[source], step, -value))[:top]
+    order = order[_reachable(step[order], source[order], target[order])]
     mean = gaps[order] / value[order]
     result = pd.DataFrame({
         "step": step[order].astype(np.int64),
