@@ -382,7 +382,7 @@ def paths(df: pd.DataFrame, start: Any = None, end: Any = None, *, steps: int = 
     items = labels.append(pd.Index(pd.array([ELLIPSIS], dtype=labels.dtype)))
     # The top edges (ties: earlier step, then source and target by name), then those reachable from step 1.
     rank = np.empty(len(items), dtype=np.int64)
-    rank[np.argsort(np.asarray(items.astype(str)), kind="stable")] = np.arange(len(items))
+    rank[np.argsort(np.array([str(item) for item in items]), kind="stable")] = np.arange(len(items))  # few names
     order = np.lexsort((rank[target], rank[source], step, -value))[:top]
     order = order[_reachable(step[order], source[order], target[order])]
     mean = gaps[order] / value[order]
