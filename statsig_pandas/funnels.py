@@ -46,13 +46,7 @@ _MAX_OVERLAPPING_STEPS = 12
 def window_ticks(within: Any, times: _timebuckets.Times) -> int:
     """``within`` (``"14D"``, a Timedelta, ...) in ticks of the timestamp column, rounded down
     (an inclusive bound on integer ticks)."""
-    try:
-        delta = pd.Timedelta(within)
-    except (TypeError, ValueError) as exc:
-        raise StatsigError(f"within={within!r} is not a length of time: {exc}") from None
-    if delta is pd.NaT or delta <= pd.Timedelta(0):
-        raise StatsigError(f"within must be a positive length of time, not {within!r}")
-    return int(delta.value // times.ns)
+    return int(_options.positive_timedelta(within, "within").value // times.ns)
 
 
 def _check_within(within: Any) -> None:

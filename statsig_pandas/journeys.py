@@ -180,13 +180,8 @@ def _ticks(value: Any, what: str, times, *, allow_none: bool = False) -> int | N
     """A positive length of time (``"30min"``, a Timedelta) as ticks of the frame's unit."""
     if value is None and allow_none:
         return None
-    try:
-        delta = pd.Timedelta(value)
-    except (TypeError, ValueError) as exc:
-        raise StatsigError(f"{what} must be a length of time such as '30min', not {value!r}: {exc}") from None
-    if delta is pd.NaT or delta <= pd.Timedelta(0):
-        raise StatsigError(f"{what} must be a positive length of time, not {value!r}")
-    return -(-delta.value // times.ns)
+    # Rounded up: on integer ticks, a gap of at least 1.5 ticks is a gap of at least 2.
+    return -(-_options.positive_timedelta(value, what).value // times.ns)
 
 
 def _event_names(df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, pd.Index]:
