@@ -257,14 +257,6 @@ def test_stickiness_matches_pandas_on_a_synthetic_frame():
 # ---------------------------------------------------------------- plots
 
 
-@pytest.fixture
-def close_figures():
-    import matplotlib.pyplot as plt
-
-    yield plt
-    plt.close("all")
-
-
 def test_lifecycle_plot_stacks_the_active_and_puts_dormant_below_zero(weekly, close_figures):
     from statsig_pandas import plotting
 
