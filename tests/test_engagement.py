@@ -161,8 +161,8 @@ def test_lifecycle_invariants_and_definitions_hold_on_random_frames(freq, period
 
 
 def test_lifecycle_counts_kernel_marks_the_gaps():
-    # Unit 0 active in buckets 0, 1, 3; unit 1 in 1 only.
-    counts = engagement.lifecycle_counts(np.array([0, 0, 1, 0, 0]), np.array([3, 0, 1, 1, 0]), 2, 5)
+    # Unit 0 active in buckets 0, 1, 3; unit 1 in 1 only (events sorted by unit, then time).
+    counts = engagement.lifecycle_counts(np.array([0, 0, 0, 0, 1]), np.array([0, 0, 1, 3, 1]), 5)
     assert counts.tolist() == [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, -2], [0, 0, 1, 0], [0, 0, 0, -1]]
 
 
@@ -255,14 +255,6 @@ def test_stickiness_matches_pandas_on_a_synthetic_frame():
 
 
 # ---------------------------------------------------------------- plots
-
-
-@pytest.fixture
-def close_figures():
-    import matplotlib.pyplot as plt
-
-    yield plt
-    plt.close("all")
 
 
 def test_lifecycle_plot_stacks_the_active_and_puts_dormant_below_zero(weekly, close_figures):

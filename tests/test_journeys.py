@@ -289,14 +289,6 @@ def test_session_starts_kernel_cuts_long_sessions_greedily():
 # ---------------------------------------------------------------- Sankey
 
 
-@pytest.fixture
-def close_figures():
-    import matplotlib.pyplot as plt
-
-    yield plt
-    plt.close("all")
-
-
 def test_paths_plot_draws_a_column_per_step_and_a_ribbon_per_edge(guide, close_figures):
     from matplotlib.patches import PathPatch, Rectangle
 
