@@ -10,7 +10,9 @@ inject the faults a real API shows: latency, error statuses with
 a server that ignores ``page`` and a window that moves during a walk.
 ``GET /console/v1/logs`` (time windows, cursors) is served from a columnar
 index of the same events (see :mod:`statsig_pandas.testing.logs`);
-:meth:`StatsigEmulator.for_logs` builds millions of events in seconds.
+:meth:`StatsigEmulator.for_logs` builds millions of events in seconds, and
+:meth:`StatsigEmulator.for_journeys` users who browse, buy and come back
+(:mod:`statsig_pandas.testing.journeys`), for demos of funnels and retention.
 """
 
 from __future__ import annotations
