@@ -23,6 +23,7 @@ import importlib
 
 import pandas as pd
 
+from ._steps import Step
 from ._version import __version__
 from .accessor import StatsigAccessor
 from .errors import (
@@ -56,6 +57,7 @@ __all__ = [
     "browse",
     "RetryPolicy",
     "ReadProgress",
+    "Step",
     "SCHEMA",
     "StatsigError",
     "StatsigAPIError",

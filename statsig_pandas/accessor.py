@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import analysis, plotting
+from . import analysis, engagement, funnels, journeys, plotting, retention
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -176,7 +176,7 @@ class StatsigAccessor:
 
     # ------------------------------------------------------------ browser
 
-    def browse(self, *, debounce: float = 0.2, page_size: int = 20) -> EventBrowser:
+    def browse(self, *, debounce: float = 0.2, page_size: int = 20, top_values: int = 12) -> EventBrowser:
         """Explore the frame in a notebook: filters, charts, a paged table, CSV export.
 
         See :class:`statsig_pandas.browser.EventBrowser`.
@@ -187,4 +187,186 @@ class StatsigAccessor:
         """
         from .browser import EventBrowser
 
-        return EventBrowser(self._obj, debounce=debounce, page_size=page_size)
+        return EventBrowser(self._obj, debounce=debounce, page_size=page_size, top_values=top_values)
+
+    # ------------------------------------------------------------ funnels and retention
+
+    def funnel(self, steps: Any, *, within: Any = "14D", order: str = "ordered", reentry: bool = True,
+               by: str | None = None, top: int = 10, exclude: Any = None, start: Any = None, end: Any = None,
+               unit: str = "userID") -> pd.DataFrame:
+        """Units reaching each step, conversion, drop-off, time between steps; see :func:`.funnels.funnel`.
+
+        Examples
+        --------
+        >>> df.statsig.funnel(["page_view", "add_to_cart", "purchase"], within="1D")  # doctest: +SKIP
+        """
+        return funnels.funnel(self._obj, steps, within=within, order=order, reentry=reentry, by=by, top=top,
+                              exclude=exclude, start=start, end=end, unit=unit)
+
+    def funnel_trend(self, steps: Any, *, freq: Any = "D", within: Any = "14D", order: str = "ordered",
+                     reentry: bool = True, exclude: Any = None, start: Any = None, end: Any = None, tz: Any = None,
+                     unit: str = "userID") -> pd.DataFrame:
+        """Entered, converted and conversion per entry bucket; see :func:`.funnels.funnel_trend`.
+
+        Examples
+        --------
+        >>> df.statsig.funnel_trend(["page_view", "purchase"], freq="W", within="1D")  # doctest: +SKIP
+        """
+        return funnels.funnel_trend(self._obj, steps, freq=freq, within=within, order=order, reentry=reentry,
+                                    exclude=exclude, start=start, end=end, tz=tz, unit=unit)
+
+    def retention(self, start_event: Any = None, return_event: Any = None, *, period: Any = "D", periods: int = 8,
+                  cohorts: str = "recurring", mode: str = "calendar", cumulative: bool = False, values: str = "rate",
+                  tz: Any = None, unit: str = "userID") -> pd.DataFrame:
+        """The retention triangle, cohorts by offsets; see :func:`.retention.retention`.
+
+        Examples
+        --------
+        >>> df.statsig.retention("signup", "page_view", period="W", periods=6)  # doctest: +SKIP
+        """
+        return retention.retention(self._obj, start_event, return_event, period=period, periods=periods,
+                                   cohorts=cohorts, mode=mode, cumulative=cumulative, values=values, tz=tz,
+                                   unit=unit)
+
+    def retention_curve(self, start_event: Any = None, return_event: Any = None, *, period: Any = "D",
+                        periods: int = 8, cohorts: str = "recurring", mode: str = "calendar",
+                        cumulative: bool = False, tz: Any = None, unit: str = "userID") -> pd.Series:
+        """The weighted mean retention by offset, over complete cells; see :func:`.retention.retention_curve`.
+
+        Examples
+        --------
+        >>> df.statsig.retention_curve(periods=14)  # doctest: +SKIP
+        """
+        return retention.retention_curve(self._obj, start_event, return_event, period=period, periods=periods,
+                                         cohorts=cohorts, mode=mode, cumulative=cumulative, tz=tz, unit=unit)
+
+    def plot_funnel(self, steps: Any, *, within: Any = "14D", order: str = "ordered", reentry: bool = True,
+                    by: str | None = None, top: int = 10, exclude: Any = None, start: Any = None, end: Any = None,
+                    unit: str = "userID", ax: Axes | None = None, title: str | None = None) -> Axes:
+        """Bars per step over a hatched drop-off backdrop; see :func:`.plotting.plot_funnel`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_funnel(["page_view", "add_to_cart", "purchase"], by="source", top=3)  # doctest: +SKIP
+        """
+        return plotting.plot_funnel(self._obj, steps, within=within, order=order, reentry=reentry, by=by, top=top,
+                                    exclude=exclude, start=start, end=end, unit=unit, ax=ax, title=title)
+
+    def plot_funnel_trend(self, steps: Any, *, freq: Any = "D", within: Any = "14D", order: str = "ordered",
+                          reentry: bool = True, exclude: Any = None, start: Any = None, end: Any = None,
+                          tz: Any = None, unit: str = "userID", ax: Axes | None = None,
+                          title: str | None = None) -> Axes:
+        """Conversion per entry bucket, incomplete buckets hollow; see :func:`.plotting.plot_funnel_trend`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_funnel_trend(["page_view", "purchase"], within="1D")  # doctest: +SKIP
+        """
+        return plotting.plot_funnel_trend(self._obj, steps, freq=freq, within=within, order=order, reentry=reentry,
+                                          exclude=exclude, start=start, end=end, tz=tz, unit=unit, ax=ax, title=title)
+
+    def plot_retention(self, start_event: Any = None, return_event: Any = None, *, period: Any = "D",
+                       periods: int = 8, cohorts: str = "recurring", mode: str = "calendar",
+                       cumulative: bool = False, tz: Any = None, unit: str = "userID", ax: Axes | None = None,
+                       title: str | None = None) -> Axes:
+        """The triangle as a 0-100 % heatmap with sizes and a mean row; see :func:`.plotting.plot_retention`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_retention(periods=14)  # doctest: +SKIP
+        """
+        return plotting.plot_retention(self._obj, start_event, return_event, period=period, periods=periods,
+                                       cohorts=cohorts, mode=mode, cumulative=cumulative, tz=tz, unit=unit, ax=ax,
+                                       title=title)
+
+    def plot_retention_curve(self, start_event: Any = None, return_event: Any = None, *, period: Any = "D",
+                             periods: int = 8, cohorts: str = "recurring", mode: str = "calendar",
+                             cumulative: bool = False, tz: Any = None, unit: str = "userID",
+                             ax: Axes | None = None, title: str | None = None) -> Axes:
+        """Retention by offset, one faint line per cohort and the bold mean; see
+        :func:`.plotting.plot_retention_curve`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_retention_curve(periods=14)  # doctest: +SKIP
+        """
+        return plotting.plot_retention_curve(self._obj, start_event, return_event, period=period, periods=periods,
+                                             cohorts=cohorts, mode=mode, cumulative=cumulative, tz=tz, unit=unit,
+                                             ax=ax, title=title)
+
+    # ------------------------------------------------------------ engagement and journeys
+
+    def lifecycle(self, freq: Any = "W", *, event: Any = None, tz: Any = None, unit: str = "userID") -> pd.DataFrame:
+        """New, returning, resurrecting and dormant (<= 0) units per bucket; see :func:`.engagement.lifecycle`.
+
+        Examples
+        --------
+        >>> df.statsig.lifecycle("W", event="purchase")  # doctest: +SKIP
+        """
+        return engagement.lifecycle(self._obj, freq=freq, event=event, tz=tz, unit=unit)
+
+    def stickiness(self, freq: Any = "D", *, per: Any = "W", event: Any = None, cumulative: bool = False,
+                   tz: Any = None, unit: str = "userID") -> pd.DataFrame:
+        """Unit-periods by number of active buckets (days a week, ...); see :func:`.engagement.stickiness`.
+
+        Examples
+        --------
+        >>> df.statsig.stickiness("D", per="W", cumulative=True)  # doctest: +SKIP
+        """
+        return engagement.stickiness(self._obj, freq=freq, per=per, event=event, cumulative=cumulative, tz=tz,
+                                     unit=unit)
+
+    def sessions(self, *, gap: Any = "30min", max_length: Any = None, unit: str = "userID") -> pd.DataFrame:
+        """One row per session, cut at pauses of ``gap`` or more; see :func:`.journeys.sessions`.
+
+        Examples
+        --------
+        >>> df.statsig.sessions(gap="30min", max_length="4h")  # doctest: +SKIP
+        """
+        return journeys.sessions(self._obj, gap=gap, max_length=max_length, unit=unit)
+
+    def paths(self, start: Any = None, end: Any = None, *, steps: int = 5, gap: Any = "30min",
+              collapse_repeats: bool = True, top: int | None = 50, unit: str = "userID") -> pd.DataFrame:
+        """The edges of the units' journeys (step, source, target, value, mean_gap); see :func:`.journeys.paths`.
+
+        Examples
+        --------
+        >>> df.statsig.paths(start="page_view", steps=4)  # doctest: +SKIP
+        """
+        return journeys.paths(self._obj, start=start, end=end, steps=steps, gap=gap,
+                              collapse_repeats=collapse_repeats, top=top, unit=unit)
+
+    def plot_lifecycle(self, freq: Any = "W", *, event: Any = None, tz: Any = None, unit: str = "userID",
+                       ax: Axes | None = None, title: str | None = None) -> Axes:
+        """Stacked bars of :meth:`lifecycle`, dormant below zero; see :func:`.plotting.plot_lifecycle`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_lifecycle("W")  # doctest: +SKIP
+        """
+        return plotting.plot_lifecycle(self._obj, freq=freq, event=event, tz=tz, unit=unit, ax=ax, title=title)
+
+    def plot_stickiness(self, freq: Any = "D", *, per: Any = "W", event: Any = None, cumulative: bool = False,
+                        tz: Any = None, unit: str = "userID", ax: Axes | None = None,
+                        title: str | None = None) -> Axes:
+        """Bars of :meth:`stickiness` ("1 day", "2 days", ...); see :func:`.plotting.plot_stickiness`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_stickiness("D", per="W")  # doctest: +SKIP
+        """
+        return plotting.plot_stickiness(self._obj, freq=freq, per=per, event=event, cumulative=cumulative, tz=tz,
+                                        unit=unit, ax=ax, title=title)
+
+    def plot_paths(self, start: Any = None, end: Any = None, *, steps: int = 5, gap: Any = "30min",
+                   collapse_repeats: bool = True, top: int | None = 50, unit: str = "userID",
+                   min_share: float = 0.02, ax: Axes | None = None, title: str | None = None) -> Axes:
+        """Sankey diagram of :meth:`paths`; see :func:`.plotting.plot_paths`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_paths(start="page_view")  # doctest: +SKIP
+        """
+        return plotting.plot_paths(self._obj, start=start, end=end, steps=steps, gap=gap,
+                                   collapse_repeats=collapse_repeats, top=top, unit=unit, min_share=min_share,
+                                   ax=ax, title=title)

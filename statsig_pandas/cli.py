@@ -30,7 +30,7 @@ from .frame import metadata_json
 
 __all__ = ["main"]
 
-DEMO_EVENTS = ("add_to_cart", "purchase")
+DEMO_EVENTS = ("page_view", "add_to_cart", "purchase")
 # Rows held in memory at once when a range streams: to_parquet's default chunk.
 CHUNK_ROWS = 200_000
 
@@ -158,10 +158,14 @@ def _report(args: argparse.Namespace) -> int:
     if args.demo:
         print(f"Rendering a report on {' and '.join(names)}: synthetic events from the embedded Statsig "
               "emulator (no account, no network)", flush=True)
-    params = {"freq": args.freq, "tz": args.tz, "top": args.top}
+    params = {"freq": args.freq, "tz": args.tz, "top": args.top, "within": args.within,
+              "retention_period": args.retention_period}
     if args.title:
         params["title"] = args.title
-    path = render_report(names, out, demo=args.demo, progress=not args.quiet, **params)
+    if args.funnel:
+        params["funnel"] = [step.strip() for step in args.funnel.split(",") if step.strip()]
+    path = render_report(names, out, demo=args.demo, progress=not args.quiet, start=args.start, end=args.end,
+                         **params)
     print(f"Report written to {path.resolve()}", flush=True)
     return 0
 
@@ -176,6 +180,15 @@ def _report_options(parser: argparse.ArgumentParser, *, output: str | None) -> N
     parser.add_argument("--tz", default=None, help="time zone of buckets and heatmap, e.g. Europe/Paris")
     parser.add_argument("--top", type=int, default=10, help="values in the top-values chart (default 10)")
     parser.add_argument("--title", help="report title (default: the event names)")
+    parser.add_argument("--start", help="read the events logged since then through the logs endpoint: a date or "
+                                        "time (UTC unless it says), or a length before --end such as 90D, 12W, 36h "
+                                        "(default: the events endpoint's rolling window)")
+    parser.add_argument("--end", help="end of the --start range, exclusive (default: now)")
+    parser.add_argument("--funnel", metavar="A,B,C", help="the funnel's events, in order, among NAME "
+                                                          "(default: the NAMEs, when there are two or more)")
+    parser.add_argument("--within", default="14D", help="the funnel's conversion window, e.g. 1D, 2h (default 14D)")
+    parser.add_argument("--retention-period", default="D", help="period of the retention triangle: h, D, W "
+                                                                "(default D)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=_report)
 

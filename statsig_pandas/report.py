@@ -57,7 +57,11 @@ _REPORT_DEPS = ("nbclient", "nbconvert", "nbformat", "ipykernel")
 # -- the provenance header the template shows first ---------------------------------------------
 
 class ReportHeader:
-    """What a report is about, from ``df.attrs["statsig"]``: events, source, fetched at, window.
+    """What a report is about, from ``df.attrs["statsig"]``: events, source, range asked, fetched at, window.
+
+    The range says which endpoint the events came from: a time range read
+    through the logs endpoint (``read_events(..., start=, end=)``), or the
+    rolling window of recent events the events endpoint keeps.
 
     Displays as an HTML card in a notebook or report and as text elsewhere.
 
@@ -96,6 +100,7 @@ class ReportHeader:
         self.rows: dict[str, str] = {
             "Events": ", ".join(names),
             "Source": source or info.base_url or "unknown",
+            "Range": self._range(info),
             "Fetched at": fetched or "unknown",
             "Window covered": window,
             "Rows": f"{len(df):,} events from {df['userID'].nunique():,} users",
@@ -106,6 +111,18 @@ class ReportHeader:
         if info.duplicates_dropped:
             self.rows["Duplicates dropped"] = (f"{info.duplicates_dropped:,} (the window moved while "
                                                "it was read)")
+
+    def _range(self, info: Provenance) -> str:
+        """Which events the read asked for: a time range of the logs endpoint, or the rolling window."""
+        endpoint = info.endpoint
+        if info.start:
+            start, end = (pd.Timestamp(t).tz_convert(self.tz) for t in (info.start, info.end))
+            return (f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} {self.tz} ({format_duration(end - start)}), "
+                    f"the time range read through {endpoint or 'the logs endpoint'}")
+        if endpoint:
+            return (f"the rolling window of recent events the events endpoint keeps ({endpoint}); "
+                    "older events are not in it")
+        return "unknown"
 
     def __repr__(self) -> str:
         width = max(map(len, self.rows))
@@ -134,6 +151,8 @@ def render_report(
     notebook: str | os.PathLike | None = None,
     progress: bool | None = None,
     cell_timeout: float = 600,
+    start: Any = None,
+    end: Any = None,
     **params: Any,
 ) -> Path:
     """Execute the report notebook for some events and write it as one offline HTML file.
@@ -163,9 +182,17 @@ def render_report(
         Show a progress bar over the executed cells; by default when stderr is a terminal.
     cell_timeout : float, default 600
         Seconds one cell may run.
+    start, end : str, datetime or Timestamp, optional
+        Report on the events logged in ``[start, end)``, read through the logs
+        endpoint, instead of the events endpoint's rolling window. ``start``
+        may also be a length of time before ``end`` (``"90D"``, ``"12W"``,
+        ``"36h"``); ``end`` defaults to now. Naive times are UTC.
     **params
-        Values for the template's ``parameters`` cell (for the default template:
-        ``freq="D"``, ``tz=None``, ``top=10``, ``title=None``); Python literals only.
+        Values for the template's ``parameters`` cell; Python literals only.
+        For the default template: ``freq="D"``, ``tz=None``, ``top=10``,
+        ``title=None``, ``funnel=None`` (the funnel's events, in order; default
+        the report's events when there are two or more), ``within="14D"``
+        (the funnel's conversion window), ``retention_period="D"``.
 
     Returns
     -------
@@ -184,6 +211,8 @@ def render_report(
     --------
     >>> render_report("add_to_cart", "demo.html", demo=True, freq="h", tz="Europe/Paris")  # doctest: +SKIP
     PosixPath('demo.html')
+    >>> render_report(["page_view", "add_to_cart", "purchase"], "q3.html", start="90D", within="1D")  # doctest: +SKIP
+    PosixPath('q3.html')
     """
     from ._options import event_names
 
@@ -191,6 +220,9 @@ def render_report(
     import nbformat
 
     names = event_names(names)
+    _check_funnel(params.get("funnel"), names)
+    if start is not None or end is not None:
+        params["start"], params["end"] = report_range(start, end)
     path = Path(path)
     if not path.parent.is_dir():
         raise StatsigError(f"cannot write {str(path)!r}: directory {str(path.parent)!r} does not exist")
@@ -219,6 +251,69 @@ def render_report(
         raise ReportError("the report would contain the API key; it was not written")
     _write_atomically(path, page)
     return path
+
+
+_LENGTH = re.compile(r"\s*(\d+)\s*(h|hours?|d|days?|w|weeks?)\s*", re.IGNORECASE)
+_LENGTH_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+
+
+def report_range(start: Any, end: Any = None) -> tuple[str, str]:
+    """``[start, end)`` as ISO strings in UTC; ``start`` may be a length of time before ``end`` (default now).
+
+    Resolved once, before the report's kernel starts, so that the header and
+    every section speak of the same range however long the run takes.
+
+    Parameters
+    ----------
+    start : str, datetime or Timestamp
+        The first instant, or a length of time before ``end``: a whole number
+        of hours, days or weeks (``"36h"``, ``"90D"``, ``"12 weeks"``).
+    end : str, datetime or Timestamp, optional
+        The end, exclusive; default now. Naive times are UTC.
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    StatsigError
+        A start or end that is no time, a zero length, or an end not after the start.
+
+    Examples
+    --------
+    >>> report_range("90D", "2026-12-01")
+    ('2026-09-02T00:00:00Z', '2026-12-01T00:00:00Z')
+    >>> report_range("2026-11-01T00:00+01:00", "2026-11-08")
+    ('2026-10-31T23:00:00Z', '2026-11-08T00:00:00Z')
+    """
+    from .reader import time_range
+
+    length = _LENGTH.fullmatch(start) if isinstance(start, str) else None
+    if length:
+        if int(length[1]) < 1:
+            raise StatsigError(f"start={start!r} must be a positive length of time before end")
+        until = pd.Timestamp.now(tz="UTC") if end is None else end
+        try:
+            until = pd.Timestamp(until)
+        except (TypeError, ValueError):
+            raise StatsigError(f"end must be a date, datetime or Timestamp, not {end!r}") from None
+        until = until.tz_localize("UTC") if until.tzinfo is None else until
+        start, end = until - pd.Timedelta(**{_LENGTH_UNITS[length[2][0].lower()]: int(length[1])}), until
+    lo, hi = time_range(start, end)
+    return tuple(pd.Timestamp(ms, unit="ms", tz="UTC").isoformat().replace("+00:00", "Z") for ms in (lo, hi))
+
+
+def _check_funnel(funnel: Any, names: list[str]) -> None:
+    """Refuse, before any kernel starts, a funnel that is not a list of two or more of the report's events."""
+    if funnel is None:
+        return
+    if isinstance(funnel, str) or not isinstance(funnel, (list, tuple)) or len(funnel) < 2:
+        raise StatsigError(f"funnel must list two or more event names in order, not {funnel!r}")
+    missing = [step for step in funnel if step not in names]
+    if missing:
+        raise StatsigError(f"funnel step(s) {', '.join(map(repr, missing))} are not among the report's events "
+                           f"({', '.join(names)}): add them to the event names")
 
 
 def _require_report_deps() -> None:

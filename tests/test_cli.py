@@ -1,4 +1,5 @@
-"""The console script as a user runs it: the emulator, fetching to the screen or a file, the usage errors."""
+"""The console script as a user runs it: the emulator, fetching to the screen or a file, report options and
+the usage errors."""
 
 from __future__ import annotations
 
@@ -271,3 +272,32 @@ def test_cli_report_failure_is_one_line_without_traceback(tmp_path):
     assert "Traceback" not in done.stderr
     assert re.search(r"statsig-pandas: error: report cell \d+ of \d+ \(section '.+'.*Mars/Olympus_Mons", done.stderr)
     assert not out.exists()
+
+
+def test_report_command_refuses_a_funnel_or_range_it_cannot_draw_in_one_line(tmp_path):
+    out = tmp_path / "r.html"
+    # (render_report's own refusals are tested in tests/test_report.py)
+    for extra, message in ((["--funnel", "add_to_cart,checkout"], "'checkout' are not among the report's events"),
+                           (["--start", "2026-12-01", "--end", "2026-11-01"], "must be after start")):
+        done = subprocess.run([SCRIPT, "report", "add_to_cart", "purchase", "--demo", "-q", "-o", str(out), *extra],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert done.stderr.startswith("statsig-pandas: error: ") and message in done.stderr, done.stderr
+    assert not out.exists()
+
+
+@pytest.mark.notebook
+def test_report_command_passes_range_funnel_window_and_retention_period_to_the_report(tmp_path):
+    out = tmp_path / "r.html"
+    done = subprocess.run([SCRIPT, "report", "page_view", "add_to_cart", "purchase", "--demo", "-q", "-o", str(out),
+                           "--start", "21D", "--funnel", "add_to_cart, purchase", "--within", "1D",
+                           "--retention-period", "W", "--freq", "W"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    page = out.read_text()
+    end = pd.Timestamp.now(tz="UTC")
+    assert re.search(rf"{end - pd.Timedelta('21D'):%Y-%m-%d} \d\d:\d\d to {end:%Y-%m-%d} \d\d:\d\d UTC \(21 days\), "
+                     "the time range read through /console/v1/logs", page)
+    assert re.search(r"\d+ % of users who add_to_cart purchase within 1 day", page)
+    assert re.search(r"On average \d+(\.\d)? % of users come back 1 week later", page)
+    assert re.search(r"In the week starting \d{4}-\d\d-\d\d: [\d,]+ active users", page)

@@ -28,6 +28,7 @@ from statsig_pandas.report import (
     export_html,
     inject_parameters,
     render_report,
+    report_range,
     static_outputs,
 )
 from statsig_pandas.testing import StatsigEmulator
@@ -35,8 +36,14 @@ from statsig_pandas.testing import StatsigEmulator
 PLANTED = "console-PLANTED-s3cr3t-d0-not-leak-7f3a9c"
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 32).decode()
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-SECTIONS = ["Summary", "Events over time", "Unique users", "Top values", "When users are active",
-            "Event browser"]
+SECTIONS = ["Summary", "Events over time", "Unique users", "Top values", "When users are active", "Funnel",
+            "Retention", "Lifecycle", "Top paths", "Event browser"]
+# The analyses' sections: a chart, then a sentence read from its result.
+ANALYSES = {"Funnel": r"\d+ % of users who add_to_cart purchase within 14 days",
+            "Retention": r"On average \d+ % of users come back 1 day later and \d+(\.\d)? % \d+ days later",
+            "Lifecycle": r"In the day starting \d{4}-\d\d-\d\d: [\d,]+ active users \([\d,]+ new, [\d,]+ returning, "
+                         r"[\d,]+ resurrecting\); [\d,]+ of the day before did not come back",
+            "Top paths": r"The busiest transitions lead add_to_cart → purchase"}
 
 
 class _Refs(HTMLParser):
@@ -105,8 +112,43 @@ def test_template_without_parameters_cell_is_refused():
 
 def test_the_template_accepts_every_option_of_the_cli():
     nb = nbformat.read(TEMPLATE_NOTEBOOK.open(encoding="utf-8"), as_version=4)
-    inject_parameters(nb, {"names": ["a"], "freq": "W", "tz": "Europe/Paris", "top": 5, "title": "T",
-                           "demo": False})
+    inject_parameters(nb, {"names": ["a", "b"], "freq": "W", "tz": "Europe/Paris", "top": 5, "title": "T",
+                           "demo": False, "start": "2026-09-01T00:00:00Z", "end": "2026-12-01T00:00:00Z",
+                           "funnel": ["b", "a"], "within": "1D", "retention_period": "W"})
+
+
+def test_a_range_may_be_a_length_of_time_before_its_end():
+    assert report_range("90D", "2026-12-01") == ("2026-09-02T00:00:00Z", "2026-12-01T00:00:00Z")
+    assert report_range("2w", "2026-12-01T12:00+01:00") == ("2026-11-17T11:00:00Z", "2026-12-01T11:00:00Z")
+    assert report_range("36 hours", "2026-12-01") == ("2026-11-29T12:00:00Z", "2026-12-01T00:00:00Z")
+    assert report_range("2026-11-01", "2026-11-02") == ("2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z")
+    start, end = report_range("7D")  # up to now
+    now = pd.Timestamp.now(tz="UTC")
+    assert abs(pd.Timestamp(end) - now) < pd.Timedelta("1min")
+    assert pd.Timestamp(end) - pd.Timestamp(start) == pd.Timedelta("7D")
+
+
+@pytest.mark.parametrize(("start", "end", "message"), [
+    ("0D", None, "positive length"),
+    (None, "2026-12-01", "needs start"),
+    ("2026-12-02", "2026-12-01", "must be after start"),
+    ("last quarter", None, "start must be a date"),
+    ("30D", "soon", "end must be a date"),
+])
+def test_a_bad_range_is_refused_before_any_kernel_starts(tmp_path, start, end, message):
+    with pytest.raises(StatsigError, match=message):
+        render_report("purchase", tmp_path / "r.html", demo=True, start=start, end=end)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("funnel", "message"), [
+    ("add_to_cart,purchase", "two or more event names"),
+    (["purchase"], "two or more event names"),
+    (["add_to_cart", "checkout"], "'checkout' are not among the report's events \\(add_to_cart, purchase\\)"),
+])
+def test_a_funnel_that_the_report_cannot_draw_is_refused_before_any_kernel_starts(tmp_path, funnel, message):
+    with pytest.raises(StatsigError, match=message):
+        render_report(["add_to_cart", "purchase"], tmp_path / "r.html", demo=True, funnel=funnel)
 
 
 # -- export -------------------------------------------------------------------------------------
@@ -177,6 +219,21 @@ def test_report_header_tells_what_where_when_and_which_window():
     assert "&lt;b&gt;odd&lt;/b&gt;" in header._repr_html_() and "<b>odd</b>" not in header._repr_html_()
     assert "add_to_cart" in repr(header)
     assert emu.api_key not in header._repr_html_() + repr(header)
+
+
+def test_report_header_says_which_endpoint_and_range_the_events_came_from():
+    with StatsigEmulator.for_journeys(200, days=10, seed=2) as emu:
+        window = read_events("purchase", base_url=emu.url, api_key=emu.api_key, progress=False)
+        ranged = read_events("purchase", base_url=emu.url, api_key=emu.api_key, progress=False,
+                             start="2026-01-01", end=pd.Timestamp.now(tz="UTC").floor("D"))
+    assert ReportHeader(window).rows["Range"] == (
+        "the rolling window of recent events the events endpoint keeps (/console/v1/events/{eventName}); "
+        "older events are not in it")
+    end = pd.Timestamp.now(tz="UTC").floor("D").tz_convert("Europe/Paris")
+    days = (end - pd.Timestamp("2026-01-01", tz="UTC")).days
+    assert ReportHeader(ranged, tz="Europe/Paris").rows["Range"] == (
+        f"2026-01-01 01:00 to {end:%Y-%m-%d %H:%M} Europe/Paris ({days} days), "
+        "the time range read through /console/v1/logs")
 
 
 def test_report_header_of_an_empty_frame_says_so():
@@ -299,11 +356,26 @@ def test_demo_report_holds_every_section_with_inline_images_and_no_external_refe
     assert "Statsig events: add_to_cart, purchase" in page
     assert "embedded Statsig emulator (synthetic demo events)" in page
     assert page.count('class="dataframe') >= 2  # the summary and the browser's newest events
-    assert page.count("data:image/png;base64,") >= 5  # timeline, users, top values, heatmap, browser
+    assert page.count("data:image/png;base64,") >= 9  # timeline, users, values, heatmap, 4 analyses, browser
     assert "statsig-browser-static" in page  # the browser's static fallback
     assert script_count(page) == 0 and external_references(page) == []
     assert "Traceback" not in page and "Error" not in page
     assert "read_events(" not in page  # code cells are hidden
+
+
+def sections(page: str) -> dict[str, str]:
+    """The HTML under each h2 heading, up to the next."""
+    parts = re.split(r"<h2[^>]*>", page)[1:]
+    return {re.sub(r"<[^>]+>", "", part.split("</h2>")[0]).replace("\u00b6", "").strip(): part for part in parts}
+
+
+@pytest.mark.notebook
+def test_demo_report_analyses_each_show_a_chart_and_a_reading_of_it(demo_report):
+    found = sections(demo_page(demo_report))
+    for heading, reading in ANALYSES.items():
+        body = found[heading]
+        assert re.search(rf'<img alt="Chart: {heading}"[^>]* src="data:image/png;base64,', body), heading
+        assert re.search(reading, body), (heading, re.sub(r"<[^>]+>", " ", body)[-600:])
 
 
 @pytest.mark.notebook

@@ -14,7 +14,6 @@ import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd

@@ -10,7 +10,9 @@ inject the faults a real API shows: latency, error statuses with
 a server that ignores ``page`` and a window that moves during a walk.
 ``GET /console/v1/logs`` (time windows, cursors) is served from a columnar
 index of the same events (see :mod:`statsig_pandas.testing.logs`);
-:meth:`StatsigEmulator.for_logs` builds millions of events in seconds.
+:meth:`StatsigEmulator.for_logs` builds millions of events in seconds, and
+:meth:`StatsigEmulator.for_journeys` users who browse, buy and come back
+(:mod:`statsig_pandas.testing.journeys`), for demos of funnels and retention.
 """
 
 from __future__ import annotations
@@ -186,6 +188,26 @@ class StatsigEmulator:
         if prerender:
             store.prerender()
         return cls(logs=store, **kwargs)
+
+    @classmethod
+    def for_journeys(cls, users: int = 2_000, *, days: int = 28, seed: int = 0, end_ms: int | None = None,
+                     **kwargs) -> "StatsigEmulator":
+        """An emulator of users going through a journey, for demos of funnels, retention and paths.
+
+        Serves :func:`~statsig_pandas.testing.journeys.journey_store`:
+        ``page_view`` -> ``add_to_cart`` -> ``purchase`` sessions with
+        drop-off at each step, and return visits that fade over the ``days``
+        before ``end_ms`` (default now). Other keyword arguments go to the
+        constructor (``api_key``, ``latency``, ...).
+
+        Examples
+        --------
+        >>> StatsigEmulator.for_journeys(500, seed=1, end_ms=1_774_000_000_000)
+        <StatsigEmulator stopped events=10603>
+        """
+        from .journeys import journey_store
+
+        return cls(logs=journey_store(users, days=days, seed=seed, end_ms=end_ms), **kwargs)
 
     # -- data ---------------------------------------------------------------
     def add_events(self, events: Iterable[dict]) -> None:

@@ -85,6 +85,7 @@ def synthetic_frame(
     span_ms: int = 7 * 24 * 3600 * 1000,
     users: int = 500,
     metadata_rate: float = 0.2,
+    user_skew: float = 1.3,
 ):
     """A typed frame of ``n`` synthetic events, as :func:`statsig_pandas.read_events` returns it.
 
@@ -108,6 +109,10 @@ def synthetic_frame(
         Length of the span the events fall in.
     users : int, default 500
         Number of distinct user IDs to draw from (Zipf-distributed).
+    user_skew : float, default 1.3
+        Exponent of that Zipf law: 0 draws every user alike (a million
+        users in ten million events), higher values concentrate the events
+        on the first users.
     metadata_rate : float, default 0.2
         Share of events carrying ``{"plan": ..., "country": ...}`` metadata.
 
@@ -157,7 +162,7 @@ def synthetic_frame(
     as_amount = (np.asarray(names)[name_idx] == "purchase") & (value_idx % 4 != 0)
     value_idx = np.where(as_amount, len(VALUES) + rng.integers(0, len(amounts), size=n), value_idx)
     # A truncated Zipf law over the user IDs (numpy's zipf sampler is slow for a near 1).
-    user_idx = _draw(rng, 1.0 / np.arange(1, users + 1) ** 1.3, n)
+    user_idx = _draw(rng, 1.0 / np.arange(1, users + 1) ** user_skew, n)
 
     # As the reader does: rows with the same metadata share one read-only dict.
     shared = np.empty(1 + len(PLANS) * len(COUNTRIES), dtype=object)

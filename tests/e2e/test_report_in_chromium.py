@@ -11,8 +11,8 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
 
-SECTIONS = ["Summary", "Events over time", "Unique users", "Top values", "When users are active",
-            "Event browser"]
+SECTIONS = ["Summary", "Events over time", "Unique users", "Top values", "When users are active", "Funnel",
+            "Retention", "Lifecycle", "Top paths", "Event browser"]
 
 
 def test_report_renders_offline_with_every_section_visible(demo_report, chromium, artifacts):
@@ -32,7 +32,7 @@ def test_report_renders_offline_with_every_section_visible(demo_report, chromium
     expect(page.locator(".statsig-browser-static")).to_be_visible()
 
     images = page.evaluate("() => Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
-    assert len(images) >= 5
+    assert len(images) >= 9
     assert all(complete and width > 0 for complete, width in images), images  # every image decoded
     # Nothing is fetched: not a script, style sheet, font or image from any host.
     assert [u for u in chromium.requests if not u.startswith(("file://", "data:"))] == []
