@@ -194,13 +194,14 @@ def bucket_codes(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 
 def format_duration(span: pd.Timedelta) -> str:
     """A span of time as a reader says it, to its two largest units: ``3 days 4 h``, ``4 h 5 min``,
-    ``5 min``, ``30 s``."""
+    ``21 days``, ``5 min``, ``30 s``."""
     seconds = int(pd.Timedelta(span).total_seconds())
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
+    # A second unit that is zero is left out: "21 days", not "21 days 0 h".
     if days:
-        return f"{days} day{'s' * (days != 1)} {hours} h"
+        return f"{days} day{'s' * (days != 1)}" + (f" {hours} h" if hours else "")
     if hours:
-        return f"{hours} h {minutes} min"
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
     return f"{minutes} min" if minutes else f"{seconds} s"
