@@ -40,25 +40,33 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
+import msgspec
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import StatsigError, StatsigWarning
+from .frame import SCHEMA, STRING_DTYPE, empty_frame, metadata_column
 
 __all__ = [
     "CACHE_DIR_ENV",
     "DAY_MS",
+    "DAY_SCHEMA",
     "DEFAULT_SETTLE",
     "FORMAT",
     "Cache",
     "CacheScope",
+    "cache_and_settle",
     "cache_info",
     "clear_cache",
     "day_label",
     "duration_ms",
+    "frame_table",
     "settle_ms",
     "settled_days",
+    "table_frame",
 ]
 
 #: Where ``cache=True`` keeps its folder, when set (else the user cache folder of the platform).
@@ -116,6 +124,22 @@ def settle_ms(settle: Any) -> int:
     (21600000, True)
     """
     return duration_ms(DEFAULT_SETTLE if settle is None else settle, "settle")
+
+
+def cache_and_settle(cache: Any, settle: Any) -> tuple[Cache | None, int | None]:
+    """The :class:`Cache` a ``cache=`` argument names (None for none) and ``settle=`` in ms, both checked.
+
+    Examples
+    --------
+    >>> cache_and_settle(None, None)
+    (None, None)
+    """
+    store = Cache.resolve(cache)
+    if store is None:
+        if settle is not None:
+            raise StatsigError("settle= says when a day may be cached: it needs cache= too")
+        return None, None
+    return store, settle_ms(settle)
 
 
 def settled_days(start_ms: int, end_ms: int, *, now_ms: int, settle_ms: int) -> list[int]:
@@ -458,6 +482,10 @@ class CacheScope:
         if previous is not None and previous["file"] != file.name:
             (folder / previous["file"]).unlink(missing_ok=True)
 
+    def has(self, name: str, query: dict, day: int) -> bool:
+        """Whether the day is cached (not checked: :meth:`load` checks)."""
+        return (self._folder(name, query) / f"{day_label(day)}.json").exists()
+
     def days(self, name: str, query: dict) -> list[int]:
         """The days cached for this event and query, oldest first (not checked: :meth:`load` checks)."""
         folder = self._folder(name, query)
@@ -499,3 +527,55 @@ def _resolved(cache: Any) -> Cache:
     if resolved is None:
         raise StatsigError("no cache named: pass True (the default folder), a folder or a Cache")
     return resolved
+
+
+# -- a day of the reader's frame as a table, and back ---------------------------------------------
+
+_encode = msgspec.json.Encoder().encode
+_CODED = pa.dictionary(pa.int32(), pa.large_string())
+#: The columns of a cached day.
+DAY_SCHEMA = pa.schema([("timestamp", pa.timestamp("ms", tz="UTC")), ("name", _CODED), ("source", _CODED),
+                        ("value", pa.large_string()), ("userID", pa.large_string()),
+                        ("metadata", pa.dictionary(pa.int32(), pa.binary()))])
+
+
+def frame_table(frame: pd.DataFrame) -> pa.Table | None:
+    """A frame of the reader's schema as the table a cached day holds; None if its metadata is not JSON.
+
+    ``metadata`` becomes JSON text, encoded once per distinct dict (rows share
+    them), null where empty; ``name`` and ``source`` stay dictionary-encoded.
+    """
+    meta = frame["metadata"].to_numpy()
+    codes, uniques = pd.factorize(np.fromiter(map(id, meta), dtype=np.int64, count=len(meta)))
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row of each distinct dict
+    empty = np.fromiter((not meta[i] for i in first), dtype=bool, count=len(first))
+    try:
+        texts = pa.array([_encode(meta[i]) for i in first[~empty]], pa.binary())
+    except (TypeError, msgspec.EncodeError):  # a caller's own objects: such a day is not cached
+        return None
+    position = np.cumsum(~empty) - 1  # each distinct dict's entry; null for the empty ones
+    indices = position[codes]
+    empty_rows = empty[codes]
+    metadata = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32(), mask=empty_rows), texts)
+    columns = {c: pa.array(frame[c].array) for c in SCHEMA if c != "metadata"}
+    return pa.table({**columns, "metadata": metadata}).cast(DAY_SCHEMA)
+
+
+def table_frame(tables: list[pa.Table]) -> pd.DataFrame:
+    """The reader's frame of cached days' tables, in the order given."""
+    if not tables or not sum(t.num_rows for t in tables):
+        return empty_frame()
+    # Parquet gives dictionaries back as string: the same type for all, cast the (small) dictionaries only.
+    table = pa.concat_tables([t.cast(DAY_SCHEMA) for t in tables]).unify_dictionaries()
+    columns = {"timestamp": table["timestamp"].to_pandas()}
+    for name in ("name", "source"):
+        chunks = table[name].chunks
+        codes = np.concatenate([(pc.fill_null(c.indices, -1) if c.null_count else c.indices).to_numpy()
+                                for c in chunks])
+        categories = pd.Index(pd.array(chunks[0].dictionary, dtype=STRING_DTYPE))
+        columns[name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+    for name in ("value", "userID"):
+        columns[name] = pd.array(table[name], dtype=STRING_DTYPE)
+    columns["metadata"] = metadata_column(table["metadata"].combine_chunks())
+    return pd.DataFrame(columns, copy=False)

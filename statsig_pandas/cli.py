@@ -33,7 +33,7 @@ def _emulator(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace) -> int:
     from .reader import read_events
 
-    df = read_events(args.names, page_size=args.page_size, errors=args.errors)
+    df = read_events(args.names, page_size=args.page_size, errors=args.errors, cache=args.cache)
     if args.output:
         if args.output.endswith(".parquet"):
             import pyarrow.parquet as pq
@@ -58,9 +58,36 @@ def _report(args: argparse.Namespace) -> int:
     params = {"freq": args.freq, "tz": args.tz, "top": args.top}
     if args.title:
         params["title"] = args.title
-    path = render_report(args.names, args.output, demo=args.demo, progress=not args.quiet, **params)
+    path = render_report(args.names, args.output, demo=args.demo, progress=not args.quiet, cache=args.cache,
+                         **params)
     print(f"wrote {path}", flush=True)
     return 0
+
+
+def _cache_info(args: argparse.Namespace) -> int:
+    from .cache import Cache
+
+    info = Cache.resolve(args.dir or True).info()
+    print(f"cache folder: {info['path']}")
+    print(f"size: {info['bytes'] / 1e6:,.1f} MB in {info['days']:,} day(s)")
+    if info["days"]:
+        print(info["events"].to_string(index=False))
+    return 0
+
+
+def _cache_clear(args: argparse.Namespace) -> int:
+    from .cache import Cache
+
+    cache = Cache.resolve(args.dir or True)
+    done = cache.clear(older_than=args.older_than, event=args.event)
+    print(f"removed {done['days_removed']:,} day(s), {done['bytes_freed'] / 1e6:,.1f} MB, from {cache.path}")
+    return 0
+
+
+def _add_cache_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cache", nargs="?", const=True, default=None, metavar="FOLDER",
+                        help="keep settled days of a time-range read in a local cache (default folder: "
+                             "$STATSIG_PANDAS_CACHE_DIR, else the user cache folder)")
 
 
 DEMO_EVENTS = ["add_to_cart", "purchase"]
@@ -97,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("-o", "--output", help="a .csv or .parquet file; default: print")
     fetch.add_argument("--page-size", type=int, default=100)
     fetch.add_argument("--errors", choices=("raise", "coerce"), default="raise")
+    _add_cache_option(fetch)
     fetch.set_defaults(func=_fetch)
 
     report = sub.add_parser("report", help="render a shareable HTML report (key from $STATSIG_CONSOLE_API_KEY)")
@@ -108,7 +136,20 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--title", help="report title (default: the event names)")
     report.add_argument("--demo", action="store_true", help="synthetic events from the embedded emulator")
     report.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_cache_option(report)
     report.set_defaults(func=_report)
+
+    cache = sub.add_parser("cache", help="what the local cache of settled days holds, or remove days from it")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True)
+    for name, func, text in (("info", _cache_info, "the cache's folder, size, days and events per event name"),
+                             ("clear", _cache_clear, "remove cached days (all, or those the options select)")):
+        command = cache_sub.add_parser(name, help=text)
+        command.add_argument("--dir", metavar="FOLDER", help="the cache folder (default: $STATSIG_PANDAS_CACHE_DIR, "
+                                                             "else the user cache folder)")
+        command.set_defaults(func=func)
+        if name == "clear":
+            command.add_argument("--older-than", metavar="AGE", help="only days that ended longer ago, e.g. 30d")
+            command.add_argument("--event", metavar="NAME", help="only the days of this event name")
 
     demo = sub.add_parser("demo", help="render a report on synthetic events from the embedded emulator")
     demo.add_argument("-o", "--output", default="reports/demo.html", help="default: reports/demo.html")

@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from .cache import Cache
 from .endpoints import Provenance
 from .errors import ReportError, StatsigError, redact
 from .transport import KEY_ENV, URL_ENV
@@ -101,6 +102,8 @@ class ReportHeader:
         if info.pages_read is not None:
             self.rows["Read"] = (f"{info.pages_read:,} pages of {info.endpoint or 'the events endpoint'}"
                                  f" (API version {info.api_version or '?'})")
+        if info.days_from_cache is not None:
+            self.rows["Cache"] = f"{info.days_from_cache:,} days from the cache, {info.days_from_api:,} from the API"
         if info.duplicates_dropped:
             self.rows["Duplicates dropped"] = (f"{info.duplicates_dropped:,} (the window moved while "
                                                "it was read)")
@@ -139,6 +142,7 @@ def render_report(
     notebook: str | os.PathLike | None = None,
     progress: bool | None = None,
     cell_timeout: float = 600,
+    cache: Any = None,
     **params: Any,
 ) -> Path:
     """Execute the report notebook for some events and write it as one offline HTML file.
@@ -168,6 +172,10 @@ def render_report(
         Show a progress bar over the executed cells; by default when stderr is a terminal.
     cell_timeout : float, default 600
         Seconds one cell may run.
+    cache : True, str or path-like, optional
+        Read settled days through a local cache, as
+        ``read_events(..., cache=)`` does (a time-range report only): a
+        report re-run every morning reads only the recent days again.
     **params
         Values for the template's ``parameters`` cell (for the default template:
         ``freq="D"``, ``tz=None``, ``top=10``, ``title=None``); Python literals only.
@@ -196,6 +204,9 @@ def render_report(
     import nbformat
 
     names = event_names(names)
+    if cache is not None:  # the kernel gets the folder, so that True means the same folder there
+        store = Cache.resolve(cache)
+        params["cache"] = None if store is None else str(store.path)
     path = Path(path)
     if not path.parent.is_dir():
         raise StatsigError(f"cannot write {str(path)!r}: directory {str(path.parent)!r} does not exist")
@@ -315,6 +326,10 @@ def execute_notebook(nb, *, env: dict | None = None, cwd: str | os.PathLike | No
         A progress bar over code cells; by default when stderr is a terminal.
     cell_timeout : float, default 600
         Seconds one cell may run.
+    cache : True, str or path-like, optional
+        Read settled days through a local cache, as
+        ``read_events(..., cache=)`` does (a time-range report only): a
+        report re-run every morning reads only the recent days again.
     secret : str, optional
         Scrubbed from error messages.
 
