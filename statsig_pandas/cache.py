@@ -56,6 +56,7 @@ __all__ = [
     "DAY_SCHEMA",
     "DEFAULT_SETTLE",
     "FORMAT",
+    "NEEDS_RANGE",
     "Cache",
     "CacheScope",
     "cache_and_settle",
@@ -79,6 +80,10 @@ FORMAT = 1
 #: (usually the same day); a full day after midnight covers those, and a 90-day report re-run in the
 #: morning still takes 89 of its days from the cache.
 DEFAULT_SETTLE = pd.Timedelta(days=1)
+
+#: Why ``cache=`` without a time range is refused.
+NEEDS_RANGE = ("cache= needs a time range (start=, end=): the rolling window of recent events the events "
+               "endpoint serves changes all the time and cannot be cached")
 
 _SALT = "salt"
 _SALT_BYTES = 32

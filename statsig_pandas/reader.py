@@ -15,7 +15,7 @@ import pyarrow as pa
 import requests
 
 from ._options import check_read_options, epoch_ms, event_names, iso_utc, now_iso, time_range
-from .cache import Cache, cache_and_settle, frame_table, settled_days, table_frame
+from .cache import NEEDS_RANGE, Cache, cache_and_settle, frame_table, settled_days, table_frame
 from .decode import PageCodec
 from .endpoints import (
     DAY_MS,
@@ -185,8 +185,7 @@ def read_events(
         if chunksize is not None:
             raise StatsigError("chunksize needs a time range: pass start= (and end=)")
         if store is not None:
-            raise StatsigError("cache= needs a time range (start=, end=): the rolling window of recent events "
-                               "the events endpoint serves changes all the time and cannot be cached")
+            raise StatsigError(NEEDS_RANGE)
         return _read_recent(names, Transport(**options), page_size=page_size or 100,
                             max_concurrency=max_concurrency, progress=progress, errors=errors,
                             expand_metadata=expand_metadata)

@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from .cache import Cache
+from .cache import NEEDS_RANGE, Cache
 from .endpoints import Provenance
 from .errors import ReportError, StatsigError, redact
 from .transport import KEY_ENV, URL_ENV
@@ -216,6 +216,8 @@ def render_report(
             nb = nbformat.read(fh, as_version=4)
     except (OSError, ValueError) as exc:  # missing file, or not a notebook (nbformat raises ValueError kinds)
         raise StatsigError(f"cannot read the report notebook {str(source)!r}: {exc}") from None
+    if params.get("cache") and params.get("start") is None:
+        raise StatsigError(NEEDS_RANGE)
     inject_parameters(nb, {"names": names, "demo": bool(demo), **params})
 
     # The kernel needs its inline backend, and a demo run needs no key at all (so none can leak).

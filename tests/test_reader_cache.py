@@ -353,3 +353,77 @@ def test_the_report_header_says_how_many_days_came_from_the_cache(emu, tmp_path)
     header = ReportHeader(df)
     assert header.rows["Cache"] == f"{settled} days from the cache, {7 - settled} from the API"
     assert f"{settled} days from the cache" in header._repr_html_()
+
+
+def _report_template(path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[
+        new_code_cell('names = ["purchase"]\ndemo = False\nstart = None\ncache = None', metadata={"tags": ["parameters"]}),
+        new_code_cell("from statsig_pandas import read_events\nfrom statsig_pandas.report import ReportHeader\n"
+                      f"df = read_events(names, start=start, cache=cache, settle={SETTLE!r}, progress=False)\n"
+                      "ReportHeader(df)"),
+    ])
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.notebook
+def test_a_report_run_again_says_how_many_days_came_from_the_cache(emu, tmp_path):
+    from statsig_pandas import render_report
+
+    template = _report_template(tmp_path / "template.ipynb")
+    start = stamp(now_ms() - 6 * DAY_MS).isoformat()
+    pages = []
+    for run in range(2):
+        out = render_report("purchase", tmp_path / f"report{run}.html", notebook=template, api_key="console-one",
+                            base_url=emu.url, cache=tmp_path / "cache", start=start, progress=False)
+        pages.append(out.read_text())
+    settled = len(settled_days(pd.Timestamp(start).value // 10**6, now_ms(), now_ms=now_ms(),
+                               settle_ms=settle_ms(SETTLE)))
+    assert "0 days from the cache, 7 from the API" in pages[0]
+    assert f"{settled} days from the cache, {7 - settled} from the API" in pages[1]
+    assert "console-one" not in pages[1]
+
+
+def test_a_report_with_a_cache_needs_a_time_range(tmp_path):
+    from statsig_pandas import render_report
+
+    with pytest.raises(StatsigError, match="needs a time range"):
+        render_report("purchase", tmp_path / "r.html", api_key="console-one", cache=tmp_path / "cache")
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "cache").exists()
+
+
+# -- the command line -------------------------------------------------------------------------------
+
+def test_cache_info_and_clear_commands(emu, tmp_path, capsys):
+    from statsig_pandas.cli import main
+
+    d = today()
+    read(emu, list(NAMES), (d - 4) * DAY_MS, (d - 1) * DAY_MS, cache=tmp_path, settle=SETTLE)
+    assert main(["cache", "info", "--dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"cache folder: {tmp_path}" in out and "in 6 day(s)" in out
+    rows = {line.split()[1]: line.split() for line in out.splitlines() if line.split()[1:2] in (["purchase"],
+                                                                                                ["add_to_cart"])}
+    assert rows["purchase"][2] == "3" and rows["add_to_cart"][2] == "3"  # days per event name
+    assert main(["cache", "clear", "--dir", str(tmp_path), "--event", "add_to_cart"]) == 0
+    assert "removed 3 day(s)" in capsys.readouterr().out
+    assert main(["cache", "clear", "--dir", str(tmp_path), "--older-than", "2d"]) == 0
+    assert "removed 2 day(s)" in capsys.readouterr().out  # days d-4 and d-3 ended more than 2 days ago
+    assert Cache(tmp_path).info()["days"] == 1
+    assert main(["cache", "clear", "--dir", str(tmp_path), "--older-than", "soon"]) == 1
+    assert "older_than must be a duration" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["fetch", "purchase"], ["report", "purchase", "-o", "r.html"]])
+def test_fetch_and_report_pass_cache_through(command, tmp_path, capsys, monkeypatch):
+    from statsig_pandas.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STATSIG_CONSOLE_API_KEY", "console-one")
+    monkeypatch.setenv("STATSIG_PANDAS_CACHE_DIR", str(tmp_path / "default"))
+    for option in (["--cache"], ["--cache", str(tmp_path / "mine")]):
+        assert main(command + option) == 1  # these read the rolling window here: refused, not read uncached
+        assert "cannot be cached" in capsys.readouterr().err
