@@ -19,7 +19,8 @@ a reader sees a whole day or none, and two processes filling the same day
 write the same file. A day whose file is missing, short or does not match its
 manifest is reported with a :class:`StatsigWarning`, dropped, and read again.
 
->>> from statsig_pandas.cache import settled_days, DAY_MS
+>>> from statsig_pandas.cache import settled_days
+>>> DAY_MS = 86_400_000
 >>> settled_days(0, 3 * DAY_MS, now_ms=3 * DAY_MS + 1, settle_ms=DAY_MS)  # day 2 ended less than a day ago
 [0, 1]
 """
@@ -47,12 +48,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .errors import StatsigError, StatsigWarning
+from .endpoints import DAY_MS
+from .errors import StatsigError, StatsigWarning, find_stack_level
 from .frame import SCHEMA, STRING_DTYPE, empty_frame, metadata_column
 
 __all__ = [
     "CACHE_DIR_ENV",
-    "DAY_MS",
     "DAY_SCHEMA",
     "DEFAULT_SETTLE",
     "FORMAT",
@@ -72,7 +73,6 @@ __all__ = [
 
 #: Where ``cache=True`` keeps its folder, when set (else the user cache folder of the platform).
 CACHE_DIR_ENV = "STATSIG_PANDAS_CACHE_DIR"
-DAY_MS = 86_400_000
 #: The format version: part of every path, so a new layout never reads an old one.
 FORMAT = 1
 #: How long after its end a day is taken as final. SDKs batch events and flush them every few seconds
@@ -411,6 +411,29 @@ def _remove_day(path: Path, manifest: dict | None) -> None:
         (path.parent / manifest["file"]).unlink(missing_ok=True)
 
 
+def _day_problem(manifest: dict | None, name: str, day: int) -> str | None:
+    if manifest is None:
+        return "its manifest is unreadable"
+    if manifest["event"] != name or manifest["day"] != day_label(day):
+        return "its manifest describes another day"
+    return None
+
+
+def _checked_table(data: bytes, manifest: dict) -> tuple[pa.Table | None, str | None]:
+    """The table in a day's file, if the file is the one its manifest describes."""
+    if len(data) != manifest["bytes"]:
+        return None, f"its file holds {len(data)} bytes, not {manifest['bytes']}"
+    if hashlib.sha256(data).hexdigest() != manifest["sha256"]:
+        return None, "its file does not match its checksum"
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError) as exc:
+        return None, f"its file cannot be read ({type(exc).__name__})"
+    if table.num_rows != manifest["rows"]:
+        return None, f"its file holds {table.num_rows} rows, not {manifest['rows']}"
+    return table, None
+
+
 @dataclass(frozen=True)
 class CacheScope:
     """The days one API host and one key can see; every other host and key sees other folders.
@@ -432,39 +455,37 @@ class CacheScope:
         manifest) is reported with a :class:`StatsigWarning` and removed, and
         None is returned: the caller reads it again.
         """
+        table, problem = self.load_checked(name, query, day)
+        if problem is not None:
+            self.report(name, day, problem)
+        return table
+
+    def load_checked(self, name: str, query: dict, day: int) -> tuple[pa.Table | None, str | None]:
+        """The day's table (None if it is not cached or damaged) and what damage was found (None if none).
+
+        A damaged day is removed; the caller says so (:meth:`report`), from
+        the thread the user called in.
+        """
         manifest_path = self._folder(name, query) / f"{day_label(day)}.json"
         if not manifest_path.exists():
-            return None
+            return None, None
         manifest = _read_manifest(manifest_path)
-        problem, table = None, None
-        if manifest is None:
-            problem = "its manifest is unreadable"
-        elif manifest["event"] != name or manifest["day"] != day_label(day):
-            problem = "its manifest describes another day"
-        else:
+        table, problem = None, _day_problem(manifest, name, day)
+        if problem is None:
             try:
                 data = (manifest_path.parent / manifest["file"]).read_bytes()
             except FileNotFoundError:
                 data, problem = None, "its file is missing"
             if data is not None:
-                if len(data) != manifest["bytes"]:
-                    problem = f"its file holds {len(data)} bytes, not {manifest['bytes']}"
-                elif hashlib.sha256(data).hexdigest() != manifest["sha256"]:
-                    problem = "its file does not match its checksum"
-                else:
-                    try:
-                        table = pq.read_table(pa.BufferReader(data))
-                    except (pa.ArrowException, OSError) as exc:
-                        problem = f"its file cannot be read ({type(exc).__name__})"
-                    else:
-                        if table.num_rows != manifest["rows"]:
-                            problem = f"its file holds {table.num_rows} rows, not {manifest['rows']}"
-        if problem is None:
-            return table
+                table, problem = _checked_table(data, manifest)
+        if problem is not None:
+            _remove_day(manifest_path, manifest)
+        return table, problem
+
+    def report(self, name: str, day: int, problem: str) -> None:
+        """Warn that a cached day was damaged (and so is read again)."""
         warnings.warn(f"the cached day {day_label(day)} of {name!r} in {str(self.cache.path)!r} is damaged "
-                      f"({problem}); reading it again from the API", StatsigWarning, stacklevel=2)
-        _remove_day(manifest_path, manifest)
-        return None
+                      f"({problem}); reading it again from the API", StatsigWarning, stacklevel=find_stack_level())
 
     def save(self, name: str, query: dict, day: int, table: pa.Table) -> None:
         """Store the day's table (replacing what was there), atomically."""

@@ -330,7 +330,7 @@ class _CachedRangeRead(_RangeRead):
     Whole UTC days that ended ``settle`` ago belong to the cache: each is read
     whole when it is not there (a partial first or last day of the range is
     cut afterwards) and stored. The rest of the range, the unsettled tail, is
-    read as without a cache; so is everything, in one walk.
+    read as without a cache, in the same walk as the missing days.
     """
 
     def __init__(self, names, options, *, cache: Cache, settle_ms: int, **kwargs):
@@ -373,13 +373,17 @@ class _CachedRangeRead(_RangeRead):
             scope = self.cache.scope(transport.base_url, transport.key_fingerprint(self.cache.salt()))
             # Cached days load (and are checked) in threads while the others are read.
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="statsig-cache") as pool:
-                loads = {(day, i): pool.submit(scope.load, self.names[i], queries[i], day)
+                loads = {(day, i): pool.submit(scope.load_checked, self.names[i], queries[i], day)
                          for day, i in units if scope.has(self.names[i], queries[i], day)}
                 missing = [unit for unit in units if unit not in loads]
                 pages = self._read(transport, missing, tail, walks)
                 cached = {unit: load.result() for unit, load in loads.items()}
+            for (day, i), (_, problem) in cached.items():
+                if problem is not None:
+                    scope.report(self.names[i], day, problem)
+            cached = {unit: table for unit, (table, _) in cached.items()}
             damaged = [unit for unit, table in cached.items() if table is None]
-            if damaged:  # reported by the load: read again
+            if damaged:  # read again
                 pages.update(self._read(transport, damaged, self.end_ms, walks))
         pieces, duplicates = [(unit, table) for unit, table in cached.items() if table is not None], 0
         for unit in missing + damaged + [None]:

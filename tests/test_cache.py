@@ -14,7 +14,8 @@ import pyarrow as pa
 import pytest
 
 from statsig_pandas import Cache, StatsigError, StatsigWarning, cache_info, clear_cache
-from statsig_pandas.cache import CACHE_DIR_ENV, DAY_MS, DEFAULT_SETTLE, day_label, settle_ms, settled_days
+from statsig_pandas.cache import CACHE_DIR_ENV, DEFAULT_SETTLE, day_label, settle_ms, settled_days
+from statsig_pandas.endpoints import DAY_MS
 
 HOST = "https://statsigapi.net"
 FINGERPRINT = "0123456789abcdef" * 2

@@ -18,8 +18,8 @@ import pytest
 
 import statsig_pandas
 from statsig_pandas import Cache, StatsigError, StatsigWarning, read_events
-from statsig_pandas.cache import DAY_MS, settle_ms, settled_days
-from statsig_pandas.endpoints import LOGS_PATH
+from statsig_pandas.cache import settle_ms, settled_days
+from statsig_pandas.endpoints import DAY_MS, LOGS_PATH
 from statsig_pandas.report import ReportHeader
 from statsig_pandas.testing import StatsigEmulator
 from statsig_pandas.testing.logs import LogStore, parse_event_name_filter
@@ -178,8 +178,9 @@ def test_a_corrupted_cache_file_is_read_again_with_a_warning(emu, tmp_path):
     damaged = sorted(tmp_path.glob("v1/*/*/*/*.parquet"))[1]  # the middle day
     damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
     emu.requests.clear()
-    with pytest.warns(StatsigWarning, match=r"cached day .* of 'purchase' .* is damaged .* reading it again"):
+    with pytest.warns(StatsigWarning, match=r"cached day .* of 'purchase' .* is damaged .* reading it again") as seen:
         again = read(emu, start=start, end=end, cache=tmp_path, settle=SETTLE)
+    assert [w.filename for w in seen] == [__file__]  # pointed at the caller's line, not at a thread
     assert days_requested(emu) == {("purchase", d - 4)}
     assert_same_frame(again, plain)
     emu.requests.clear()
