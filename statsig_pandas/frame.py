@@ -215,7 +215,7 @@ def metadata_column(texts: pa.Array) -> np.ndarray:
     for j, key in enumerate(encoded.dictionary.to_pylist()):
         shared[j] = _metadata(_json_load(key) or {})
         if any(isinstance(v, (dict, list)) for v in shared[j].values()):
-            nested.append(j)
+            nested.append(j)  # a nested list or dict would still be mutable, and shared
     rows = shared[codes]
     for i in np.flatnonzero(np.isin(codes, nested)) if nested else ():  # such rows get their own
         rows[i] = _Metadata(_json_load(encoded.dictionary[int(codes[i])].as_py()))
