@@ -36,9 +36,10 @@ import secrets
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -362,7 +363,8 @@ class Cache:
             raise StatsigError(f"event must be an event name, not {event!r}")
         cutoff = None
         if older_than is not None:
-            cutoff = (_now_ms() - duration_ms(older_than, "older_than")) // DAY_MS  # days ending before this one's start
+            # Days that end at or before this day's start ended more than older_than ago.
+            cutoff = (_now_ms() - duration_ms(older_than, "older_than")) // DAY_MS
         before = _tree_bytes(self._data) if self._data.is_dir() else 0
         removed = 0
         if cutoff is None and event is None:

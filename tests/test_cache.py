@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing
-import os
 import stat
 import warnings
 
@@ -276,7 +275,8 @@ def test_clear_of_one_event_removes_its_folder(tmp_path):
     assert len([p for p in (tmp_path / "v1").glob("*/*/*") if p.is_dir()]) == 1
 
 
-@pytest.mark.parametrize("kwargs, match", [({"older_than": "later"}, "older_than must be a duration"), ({"event": ""}, "event name")])
+@pytest.mark.parametrize("kwargs, match", [({"older_than": "later"}, "older_than must be a duration"),
+                                           ({"event": ""}, "event name")])
 def test_clear_refuses_bad_filters(tmp_path, kwargs, match):
     with pytest.raises(StatsigError, match=match):
         Cache(tmp_path).clear(**kwargs)
