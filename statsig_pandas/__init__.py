@@ -26,6 +26,7 @@ import pandas as pd
 from ._steps import Step
 from ._version import __version__
 from .accessor import StatsigAccessor
+from .cache import Cache, cache_info, clear_cache
 from .errors import (
     AuthenticationError,
     FrameSchemaError,
@@ -51,6 +52,9 @@ __all__ = [
     "to_parquet",
     "read_parquet",
     "render_report",
+    "Cache",
+    "cache_info",
+    "clear_cache",
     "StatsigAccessor",
     "EventBrowser",
     "LiveEventBrowser",

@@ -91,7 +91,7 @@ def _fetch(args: argparse.Namespace) -> int:
     if kind is not None:  # before any request: a folder that cannot be made fails now, not after the read
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     options = dict(page_size=args.page_size, errors=args.errors, max_concurrency=args.max_concurrency,
-                   progress=False if args.quiet else None)
+                   progress=False if args.quiet else None, cache=args.cache)
     if ranged:
         options.update(start=args.start, end=args.end)
     chunksize = CHUNK_ROWS if args.chunksize is None else args.chunksize
@@ -165,9 +165,35 @@ def _report(args: argparse.Namespace) -> int:
     if args.funnel:
         params["funnel"] = [step.strip() for step in args.funnel.split(",") if step.strip()]
     path = render_report(names, out, demo=args.demo, progress=not args.quiet, start=args.start, end=args.end,
-                         **params)
+                         cache=args.cache, **params)
     print(f"Report written to {path.resolve()}", flush=True)
     return 0
+
+
+def _cache_info(args: argparse.Namespace) -> int:
+    from .cache import Cache
+
+    info = Cache.resolve(args.dir or True).info()
+    print(f"cache folder: {info['path']}")
+    print(f"size: {info['bytes'] / 1e6:,.1f} MB in {info['days']:,} day(s)")
+    if info["days"]:
+        print(info["events"].to_string(index=False))
+    return 0
+
+
+def _cache_clear(args: argparse.Namespace) -> int:
+    from .cache import Cache
+
+    cache = Cache.resolve(args.dir or True)
+    done = cache.clear(older_than=args.older_than, event=args.event)
+    print(f"removed {done['days_removed']:,} day(s), {done['bytes_freed'] / 1e6:,.1f} MB, from {cache.path}")
+    return 0
+
+
+def _add_cache_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cache", nargs="?", const=True, default=None, metavar="FOLDER",
+                        help="keep settled days of a time-range read in a local cache (default folder: "
+                             "$STATSIG_PANDAS_CACHE_DIR, else the user cache folder)")
 
 
 def _report_options(parser: argparse.ArgumentParser, *, output: str | None) -> None:
@@ -190,6 +216,7 @@ def _report_options(parser: argparse.ArgumentParser, *, output: str | None) -> N
     parser.add_argument("--retention-period", default="D", help="period of the retention triangle: h, D, W "
                                                                 "(default D)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_cache_option(parser)
     parser.set_defaults(func=_report)
 
 
@@ -224,11 +251,24 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--errors", choices=("raise", "coerce"), default="raise",
                        help="an unparseable timestamp: fail, or NaT with a warning (default raise)")
     fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_cache_option(fetch)
     fetch.set_defaults(func=_fetch)
 
     report = sub.add_parser("report", help="render a shareable HTML report (key from $STATSIG_CONSOLE_API_KEY)")
     report.add_argument("names", nargs="*", metavar="NAME", help="event names (with --demo: add_to_cart purchase)")
     report.add_argument("--demo", action="store_true", help="synthetic events from the embedded emulator")
+    cache = sub.add_parser("cache", help="what the local cache of settled days holds, or remove days from it")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True)
+    for name, func, text in (("info", _cache_info, "the cache's folder, size, days and events per event name"),
+                             ("clear", _cache_clear, "remove cached days (all, or those the options select)")):
+        command = cache_sub.add_parser(name, help=text)
+        command.add_argument("--dir", metavar="FOLDER", help="the cache folder (default: $STATSIG_PANDAS_CACHE_DIR, "
+                                                             "else the user cache folder)")
+        command.set_defaults(func=func)
+        if name == "clear":
+            command.add_argument("--older-than", metavar="AGE", help="only days that ended longer ago, e.g. 30d")
+            command.add_argument("--event", metavar="NAME", help="only the days of this event name")
+
     _report_options(report, output=None)
 
     demo = sub.add_parser("demo", help="report --demo: a report on synthetic events, no account needed")

@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 from . import reader
 from ._options import check_read_options, event_names, time_range, timestamp_utc
+from .cache import Cache, cache_and_settle
 from .endpoints import equal_edges
 from .errors import StatsigError
 from .frame import empty_frame
@@ -113,13 +114,14 @@ def _partition_edges(names: list[str], start_ms: int, end_ms: int, partition_fre
 
 def _read_partition(window: tuple[int, int], *, names: list[str], api_key: ApiKey, base_url: str,
                     page_size: int | None, max_concurrency: int, errors: str, timeout: float,
-                    retry: RetryPolicy | None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+                    retry: RetryPolicy | None, cache: Cache | None = None, settle: Any = None,
+                    columns: Sequence[str] | None = None) -> pd.DataFrame:
     """One partition: the pandas reader over ``[window[0], window[1])``, on the worker that runs it."""
     lo, hi = window
     frame = reader.read_events(names, start=timestamp_utc(lo), end=timestamp_utc(hi),
                                api_key=api_key.reveal(), base_url=base_url, page_size=page_size,
                                max_concurrency=max_concurrency, progress=False, errors=errors,
-                               timeout=timeout, retry=retry)
+                               timeout=timeout, retry=retry, cache=cache, settle=settle)
     # Dask asks for only the columns a computation uses (column projection).
     return frame if columns is None else frame[list(columns)]
 
@@ -137,6 +139,8 @@ def read_events(
     errors: str = "raise",
     timeout: float = 30,
     retry: RetryPolicy | None = None,
+    cache: Any = None,
+    settle: Any = None,
 ) -> dask.dataframe.DataFrame:
     """Read a time range of Statsig events as a Dask DataFrame, one partition per time window.
 
@@ -179,6 +183,15 @@ def read_events(
         Seconds to connect and to wait for each read of a response.
     retry : RetryPolicy, optional
         How 429, 5xx and dropped connections are retried, per request.
+    cache : True, str, path-like or Cache, optional
+        Keep settled days in this cache folder, as the pandas reader's
+        ``cache=`` does (True: ``$STATSIG_PANDAS_CACHE_DIR`` or the user cache
+        folder, as seen here). Each worker reads and fills the folder at
+        that path on its own machine: a shared file system lets every
+        worker use the days any of them read.
+    settle : str or Timedelta, optional
+        With ``cache``: how long after its end a day may be cached
+        (default one day).
 
     Returns
     -------
@@ -216,6 +229,7 @@ def read_events(
     base_url = normalize_base_url(base_url)
     check_read_options(errors=errors, page_size=page_size, max_concurrency=max_concurrency, retry=retry)
     start_ms, end_ms = time_range(start, end)
+    cache, _ = cache_and_settle(cache, settle)
     edges = _partition_edges(names, start_ms, end_ms, partition_freq)
     windows = list(pairwise(edges))
     # Categories differ from window to window, so the meta leaves them unknown.
@@ -227,5 +241,6 @@ def read_events(
         return dd.from_map(
             _read_partition, windows, meta=meta, divisions=None, label="read-statsig-events",
             enforce_metadata=False, names=names, api_key=key, base_url=base_url, page_size=page_size,
-            max_concurrency=max_concurrency, errors=errors, timeout=timeout, retry=retry,
+            max_concurrency=max_concurrency, errors=errors, timeout=timeout, retry=retry, cache=cache,
+            settle=settle,
         )

@@ -29,6 +29,7 @@ __all__ = [
     "equal_edges",
     "event_filter",
     "event_path",
+    "logs_query",
     "time_windows",
 ]
 
@@ -77,10 +78,21 @@ def equal_edges(start_ms: int, end_ms: int, count: int) -> list[int]:
     return [start_ms + (end_ms - start_ms) * i // count for i in range(count + 1)]
 
 
+def logs_query(name: str) -> dict[str, str]:
+    """The logs endpoint's parameters that select one event's events (a window adds its times).
+
+    Examples
+    --------
+    >>> logs_query("purchase")
+    {'source': 'events', 'query': 'event_name:"purchase"'}
+    """
+    return {"source": "events", "query": event_filter(name)}
+
+
 def time_windows(names: list[str], start_ms: int, end_ms: int, count: int) -> list[TimeWindow]:
     """The logs endpoint's windows: ``count`` equal ones per name, oldest first."""
-    return [TimeWindow(lo, hi, {"source": "events", "query": event_filter(name)})
-            for lo, hi in pairwise(equal_edges(start_ms, end_ms, count)) for name in names]
+    return [TimeWindow(lo, hi, logs_query(name)) for lo, hi in pairwise(equal_edges(start_ms, end_ms, count))
+            for name in names]
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,11 @@ class Provenance:
         What the events endpoint said its window held.
     windows, window_splits : int or None
         The time windows a range read was cut into, and how many were split at the cursor cap.
+    cache : str or None
+        The cache folder of a read with ``cache=``.
+    days_from_cache, days_from_api : int or None
+        With ``cache=``: the UTC days of the range served whole from the
+        cache, and those read (at least partly) from the API.
 
     Examples
     --------
@@ -134,6 +151,9 @@ class Provenance:
     total_items_reported: int | None = None
     windows: int | None = None
     window_splits: int | None = None
+    cache: str | None = None
+    days_from_cache: int | None = None
+    days_from_api: int | None = None
 
     def to_attrs(self) -> dict[str, Any]:
         """The plain dict stored in ``df.attrs["statsig"]`` (pandas copies attrs, so plain values)."""

@@ -43,6 +43,7 @@ __all__ = [
     "concat_frames",
     "empty_frame",
     "expand_metadata_columns",
+    "metadata_column",
     "metadata_json",
     "split_pages",
 ]
@@ -185,10 +186,31 @@ def _shared_metadata(pages: list[PageColumns], n: int) -> np.ndarray:
         start += len(p)
     if not texts:
         return result
-    keys = pa.concat_arrays(texts)
-    encoded = keys.dictionary_encode()
-    codes = encoded.indices.to_numpy()
-    shared = np.empty(len(encoded.dictionary), dtype=object)
+    rows = metadata_column(pa.concat_arrays(texts))
+    if len(ranges) == len(pages):
+        return rows
+    result[np.fromiter(chain.from_iterable(ranges), dtype=np.intp, count=len(rows))] = rows
+    return result
+
+
+def metadata_column(texts: pa.Array) -> np.ndarray:
+    """The metadata column from each row's JSON text (binary, or dictionary-encoded binary; null for none).
+
+    Rows of the same text share one read-only dict (``EMPTY_METADATA`` for
+    none), decoded once; a dict holding a nested list or dict would still be
+    mutable, so each such row gets its own.
+
+    Examples
+    --------
+    >>> rows = metadata_column(pa.array([b'{"plan": "pro"}', None, b'{"plan": "pro"}']))
+    >>> rows.tolist(), rows[0] is rows[2], rows[1] is EMPTY_METADATA
+    ([{'plan': 'pro'}, {}, {'plan': 'pro'}], True, True)
+    """
+    encoded = texts if pa.types.is_dictionary(texts.type) else texts.dictionary_encode()
+    # One more entry past the dictionary: the empty metadata of null rows.
+    codes = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+    shared = np.empty(len(encoded.dictionary) + 1, dtype=object)
+    shared[-1] = EMPTY_METADATA
     nested = []
     for j, key in enumerate(encoded.dictionary.to_pylist()):
         shared[j] = _metadata(_json_load(key) or {})
@@ -196,11 +218,8 @@ def _shared_metadata(pages: list[PageColumns], n: int) -> np.ndarray:
             nested.append(j)  # a nested list or dict would still be mutable, and shared
     rows = shared[codes]
     for i in np.flatnonzero(np.isin(codes, nested)) if nested else ():  # such rows get their own
-        rows[i] = _Metadata(_json_load(keys[int(i)].as_py()))
-    if len(ranges) == len(pages):
-        return rows
-    result[np.fromiter(chain.from_iterable(ranges), dtype=np.intp, count=len(rows))] = rows
-    return result
+        rows[i] = _Metadata(_json_load(encoded.dictionary[int(codes[i])].as_py()))
+    return rows
 
 
 def _metadata_key(m: dict) -> str:

@@ -89,6 +89,8 @@ def to_parquet(
     max_concurrency: int = 4,
     progress: Progress = None,
     errors: str = "raise",
+    cache: Any = None,
+    settle: Any = None,
     **read_options,
 ) -> dict:
     """Stream the events of ``[start, end)`` into a Parquet dataset partitioned by day.
@@ -107,6 +109,10 @@ def to_parquet(
     api_key, base_url, max_concurrency, progress, errors, **read_options
         As for :func:`statsig_pandas.read_events`; a ``progress`` callable
         follows each day's read in turn (its counts start again each day).
+    cache, settle
+        As for :func:`statsig_pandas.read_events`: settled days come from
+        (and go to) the cache, so a second dataset of the same days, or the
+        same one written again, reads only the days the cache lacks.
 
     Returns
     -------
@@ -135,8 +141,9 @@ def to_parquet(
         staging = root / f".staging-day={day}"
         staging.mkdir()
         rows = 0
-        chunks = read_events(names, start=timestamp_utc(lo), end=timestamp_utc(hi), chunksize=chunksize, api_key=api_key, base_url=base_url,
-                             max_concurrency=max_concurrency, progress=progress, errors=errors, **read_options)
+        chunks = read_events(names, start=timestamp_utc(lo), end=timestamp_utc(hi), chunksize=chunksize,
+                             api_key=api_key, base_url=base_url, max_concurrency=max_concurrency, progress=progress,
+                             errors=errors, cache=cache, settle=settle, **read_options)
         for number, chunk in enumerate(chunks):
             pq.write_table(arrow_table(chunk), staging / f"part-{number:05d}.parquet")
             rows += len(chunk)

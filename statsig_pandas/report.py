@@ -38,6 +38,7 @@ import pandas as pd
 
 from ._fallback import with_image
 from ._timebuckets import format_duration
+from .cache import NEEDS_RANGE, Cache
 from .endpoints import Provenance
 from .errors import ReportError, StatsigError, redact
 from .transport import KEY_ENV, URL_ENV
@@ -108,6 +109,8 @@ class ReportHeader:
         if info.pages_read is not None:
             self.rows["Read"] = (f"{info.pages_read:,} pages of {info.endpoint or 'the events endpoint'}"
                                  f" (API version {info.api_version or '?'})")
+        if info.days_from_cache is not None:
+            self.rows["Cache"] = f"{info.days_from_cache:,} days from the cache, {info.days_from_api:,} from the API"
         if info.duplicates_dropped:
             self.rows["Duplicates dropped"] = (f"{info.duplicates_dropped:,} (the window moved while "
                                                "it was read)")
@@ -153,6 +156,7 @@ def render_report(
     cell_timeout: float = 600,
     start: Any = None,
     end: Any = None,
+    cache: Any = None,
     **params: Any,
 ) -> Path:
     """Execute the report notebook for some events and write it as one offline HTML file.
@@ -187,6 +191,10 @@ def render_report(
         endpoint, instead of the events endpoint's rolling window. ``start``
         may also be a length of time before ``end`` (``"90D"``, ``"12W"``,
         ``"36h"``); ``end`` defaults to now. Naive times are UTC.
+    cache : True, str or path-like, optional
+        Read settled days through a local cache, as
+        ``read_events(..., cache=)`` does (a time-range report only): a
+        report re-run every morning reads only the recent days again.
     **params
         Values for the template's ``parameters`` cell; Python literals only.
         For the default template: ``freq="D"``, ``tz=None``, ``top=10``,
@@ -223,6 +231,9 @@ def render_report(
     _check_funnel(params.get("funnel"), names)
     if start is not None or end is not None:
         params["start"], params["end"] = report_range(start, end)
+    if cache is not None:  # the kernel gets the folder, so that True means the same folder there
+        store = Cache.resolve(cache)
+        params["cache"] = None if store is None else str(store.path)
     path = Path(path)
     if not path.parent.is_dir():
         raise StatsigError(f"cannot write {str(path)!r}: directory {str(path.parent)!r} does not exist")
@@ -232,6 +243,8 @@ def render_report(
             nb = nbformat.read(fh, as_version=4)
     except (OSError, ValueError) as exc:  # missing file, or not a notebook (nbformat raises ValueError kinds)
         raise StatsigError(f"cannot read the report notebook {str(source)!r}: {exc}") from None
+    if params.get("cache") and params.get("start") is None:
+        raise StatsigError(NEEDS_RANGE)
     inject_parameters(nb, {"names": names, "demo": bool(demo), **params})
 
     # The kernel needs its inline backend, and a demo run needs no key at all (so none can leak).
@@ -405,6 +418,10 @@ def execute_notebook(nb, *, env: dict | None = None, cwd: str | os.PathLike | No
         A progress bar over code cells; by default when stderr is a terminal.
     cell_timeout : float, default 600
         Seconds one cell may run.
+    cache : True, str or path-like, optional
+        Read settled days through a local cache, as
+        ``read_events(..., cache=)`` does (a time-range report only): a
+        report re-run every morning reads only the recent days again.
     secret : str, optional
         Scrubbed from error messages.
 

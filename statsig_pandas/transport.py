@@ -8,6 +8,8 @@ mapping of HTTP answers to :mod:`.errors`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import json
 import os
@@ -194,6 +196,10 @@ class Transport:
 
     def redact(self, text: str) -> str:
         return redact(text, self.__key)
+
+    def key_fingerprint(self, salt: bytes) -> str:
+        """A one-way fingerprint of the key (HMAC-SHA256 under ``salt``): what a cache may keep of it."""
+        return hmac.new(salt, self.__key.encode(), hashlib.sha256).hexdigest()
 
     def url(self, path: str) -> str:
         return self.base_url + path
