@@ -39,11 +39,11 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SECTIONS = ["Summary", "Events over time", "Unique users", "Top values", "When users are active", "Funnel",
             "Retention", "Lifecycle", "Top paths", "Event browser"]
 # The analyses' sections: a chart, then a sentence read from its result.
-ANALYSES = {"Funnel": r"\d+ % of users who add_to_cart purchase within 14 days",
+ANALYSES = {"Funnel": r"\d+ % of users who page_view go on to purchase within 14 days",
             "Retention": r"On average \d+ % of users come back 1 day later and \d+(\.\d)? % \d+ days later",
             "Lifecycle": r"In the day starting \d{4}-\d\d-\d\d: [\d,]+ active users \([\d,]+ new, [\d,]+ returning, "
                          r"[\d,]+ resurrecting\); [\d,]+ of the day before did not come back",
-            "Top paths": r"The busiest transitions lead add_to_cart → purchase"}
+            "Top paths": r"The busiest transitions lead page_view → add_to_cart → purchase"}
 
 
 class _Refs(HTMLParser):
@@ -353,7 +353,7 @@ def test_demo_report_holds_every_section_with_inline_images_and_no_external_refe
     page = demo_page(demo_report)
     for heading in SECTIONS:
         assert re.search(rf"<h2[^>]*>{re.escape(heading)}", page), heading
-    assert "Statsig events: add_to_cart, purchase" in page
+    assert "Statsig events: page_view, add_to_cart, purchase" in page
     assert "embedded Statsig emulator (synthetic demo events)" in page
     assert page.count('class="dataframe') >= 2  # the summary and the browser's newest events
     assert page.count("data:image/png;base64,") >= 9  # timeline, users, values, heatmap, 4 analyses, browser

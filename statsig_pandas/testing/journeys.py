@@ -274,7 +274,8 @@ def journey_frame(users: int = 2_000, **kwargs):
     >>> df["name"].value_counts().index.tolist()
     ['page_view', 'add_to_cart', 'purchase']
     """
-    from ..frame import build_frame, page_columns
+    from ..decode import convert_dicts
+    from ..frame import build_frame
 
-    frame, _ = build_frame([page_columns(journey_events(users, **kwargs), page=1)])
+    frame, _ = build_frame([convert_dicts(journey_events(users, **kwargs), page=1)])
     return frame

@@ -24,7 +24,7 @@ def test_report_renders_offline_with_every_section_visible(demo_report, chromium
     page.wait_for_load_state("load")
     page.screenshot(path=str(artifacts / "report-demo.png"), full_page=True)
 
-    expect(page.get_by_role("heading", name="Statsig events: add_to_cart, purchase")).to_be_visible()
+    expect(page.get_by_role("heading", name="Statsig events: page_view, add_to_cart, purchase")).to_be_visible()
     for name in SECTIONS:
         expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
     expect(page.locator(".sp-provenance-table")).to_contain_text("Window covered")
