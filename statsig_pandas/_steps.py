@@ -210,20 +210,25 @@ def warn_unmatched(match: np.ndarray, steps: Sequence[Step], what: str = "step")
 
 def unit_codes(df: pd.DataFrame, unit: str, rows: np.ndarray | None = None) -> tuple[np.ndarray, pd.Index, int]:
     """Codes of the unit of each row (of ``rows``; None: every row), ``-1`` where it is missing or
-    ``""``; the labels they index; and how many rows of the whole frame have no unit."""
+    ``""``; the labels they index (in the order of :func:`event_stream`'s units); and how many rows
+    of the whole frame have no unit."""
     ser = _kernels.frame_column(df, unit)
-    without = int(ser.isna().sum()) + int((ser == "").sum())
-    # Only the kept rows are encoded: fewer strings to hash.
-    codes, labels = _kernels.factorize(ser if rows is None else ser.iloc[rows])
-    empty = labels.get_indexer([""]) if labels.inferred_type in ("string", "empty") else [-1]
-    if empty[0] >= 0:
-        codes = np.where(codes == empty[0], -1, codes)
-    return codes, labels, without
+    keys, label_of = _unit_keys(ser, rows)
+    valid = np.flatnonzero(keys >= 0)
+    _, first, inverse = np.unique(keys[valid], return_index=True, return_inverse=True)
+    codes = np.full(len(keys), -1, dtype=np.int64)
+    codes[valid] = inverse.reshape(-1)
+    return codes, label_of(valid[first]), _without_unit(ser)
 
 
-def _unit_keys(ser: pd.Series) -> tuple[np.ndarray, Any]:
-    """Integer keys of the units of ``ser``, equal where the units are, ``-1`` where there is none
-    (missing or ``""``), and a function giving the labels of the units at given positions.
+def _without_unit(ser: pd.Series) -> int:
+    return int(ser.isna().sum()) + int((ser == "").sum())
+
+
+def _unit_keys(ser: pd.Series, rows: np.ndarray | None = None) -> tuple[np.ndarray, Any]:
+    """Integer keys of the units of ``ser`` (at ``rows``; None: all), equal where the units are,
+    ``-1`` where there is none (missing or ``""``), and a function giving the labels of the units
+    at given positions of those rows.
 
     IDs written in decimal digits (as many user IDs are) are read as numbers, a cast, where hashing
     ten million strings of a million users takes seconds; the length stays in the key, so "042"
@@ -231,23 +236,37 @@ def _unit_keys(ser: pd.Series) -> tuple[np.ndarray, Any]:
     """
     data = _kernels.arrow_view(ser)
     if data is not None and _kernels.is_text(data.type) and len(data):
-        lengths = pc.binary_length(data)
-        longest = pc.max(lengths).as_py()
-        if longest is not None and longest <= 17:
-            whole = data.null_count == 0 and pc.min(lengths).as_py() > 0
-            present = None if whole else pc.fill_null(pc.greater(lengths, 0), False)
-            texts = data if whole else pc.if_else(present, data, pa.scalar("0", data.type))
-            if pc.all(pc.ascii_is_decimal(texts)).as_py():
-                keys = pc.cast(texts, pa.int64()).to_numpy() * 18  # a writable copy of Arrow's buffer
-                keys += lengths.to_numpy() if whole else lengths.fill_null(0).to_numpy()
-                if present is not None:
-                    keys[~present.to_numpy(zero_copy_only=False)] = -1
-                return keys, lambda at: _kernels.as_labels(pd.array(data.take(pa.array(at)), dtype=STRING_DTYPE))
-    codes, labels = _kernels.factorize(ser)
+        keys = _decimal_keys(data if rows is None else data.take(pa.array(rows)))
+        if keys is not None:
+            def label_of(at: np.ndarray) -> pd.Index:
+                taken = data.take(pa.array(at if rows is None else rows[at]))
+                return _kernels.as_labels(pd.array(taken, dtype=STRING_DTYPE))
+
+            return keys, label_of
+    codes, labels = _kernels.factorize(ser if rows is None else ser.iloc[rows])
     empty = labels.get_indexer([""]) if labels.inferred_type in ("string", "empty") else [-1]
     if empty[0] >= 0:
         codes = np.where(codes == empty[0], -1, codes)
     return codes.astype(np.int64), lambda at: labels[codes[at]]
+
+
+def _decimal_keys(data: pa.ChunkedArray) -> np.ndarray | None:
+    """``value * 18 + length`` of IDs written in at most 17 decimal digits (-1: no ID); None when
+    some ID is not such a number."""
+    lengths = pc.binary_length(data)
+    longest = pc.max(lengths).as_py()
+    if longest is None or longest > 17:
+        return None
+    whole = data.null_count == 0 and pc.min(lengths).as_py() > 0
+    present = None if whole else pc.fill_null(pc.greater(lengths, 0), False)
+    texts = data if whole else pc.if_else(present, data, pa.scalar("0", data.type))
+    if not pc.all(pc.ascii_is_decimal(texts)).as_py():
+        return None
+    keys = pc.cast(texts, pa.int64()).to_numpy() * 18  # a writable copy of Arrow's buffer
+    keys += lengths.to_numpy() if whole else lengths.fill_null(0).to_numpy()
+    if present is not None:
+        keys[~present.to_numpy(zero_copy_only=False)] = -1
+    return keys
 
 
 @dataclass(frozen=True)
@@ -321,8 +340,8 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
         wanted = (v != _timebuckets.NAT) if wanted is None else wanted & (v != _timebuckets.NAT)
     rows = None if wanted is None or wanted.all() else np.flatnonzero(wanted)
     ser = _kernels.frame_column(df, unit)
-    without = int(ser.isna().sum()) + int((ser == "").sum())
-    keys, label_of = _unit_keys(ser if rows is None else ser.iloc[rows])
+    without = _without_unit(ser)
+    keys, label_of = _unit_keys(ser, rows)
     kept = np.flatnonzero(keys >= 0) if len(keys) and keys.min() < 0 else None
     if kept is not None:
         keys = keys[kept]

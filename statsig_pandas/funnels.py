@@ -576,7 +576,7 @@ def funnel_trend(
     n_buckets = len(bounds)
     bucket = _timebuckets.bucket_codes(t, bounds.asi8)
     # A unit enters a bucket once: its attempts are grouped by (unit, bucket), both sorted.
-    keys = stream.unit[entries] * n_buckets + bucket
+    keys = stream.unit[entries].astype(np.int64) * n_buckets + bucket
     if not reentry:
         entries, bucket, keys = (a[_first_run(keys)] for a in (entries, bucket, keys))
     att = engine.run(entries)
