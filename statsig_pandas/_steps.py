@@ -380,13 +380,29 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     index = np.int32 if len(df) < 1 << 31 else np.int64
     row = order.astype(index) if rows is None else rows[order].astype(index, copy=False)
     del order
-    sorted_match = np.empty((n, match.shape[1]), dtype=bool, order="F")
-    for k in range(match.shape[1]):
-        np.take(match[:, k], row, out=sorted_match[:, k])
     return EventStream(
-        unit=unit_code, time=v[row], row=row, match=sorted_match, units=labels, times=times,
+        unit=unit_code, time=v[row], row=row, match=_gather_columns(match, row), units=labels, times=times,
         rows_without_unit=without, steps=steps,
     )
+
+
+def _gather_columns(match: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """``match[row]`` (Fortran order): the steps' bits packed into one integer per event, so that
+    the scattered reads happen once, not once per step."""
+    n_steps = match.shape[1]
+    out = np.empty((len(row), n_steps), dtype=bool, order="F")
+    if n_steps > 64:
+        for k in range(n_steps):
+            np.take(match[:, k], row, out=out[:, k])
+        return out
+    width = np.uint8 if n_steps <= 8 else np.uint16 if n_steps <= 16 else np.uint32 if n_steps <= 32 else np.uint64
+    packed = np.zeros(len(match), dtype=width)
+    for k in range(n_steps):
+        packed |= match[:, k].view(np.uint8).astype(width) << width(k)
+    picked = packed[row]
+    for k in range(n_steps):
+        np.not_equal(picked & width(1 << k), 0, out=out[:, k])
+    return out
 
 
 def period_ends(bounds: pd.DatetimeIndex, freq: _timebuckets.Freq) -> pd.DatetimeIndex:
