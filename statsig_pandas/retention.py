@@ -281,18 +281,23 @@ def _rolling(stream, returns, members, step: int, periods: int):
         if periods < 64:
             candidates &= (_ONE << np.uint64(periods)) - _ONE
         out = np.zeros(len(t0), dtype=np.uint64)
+        # Follow each member's candidate cells, lowest first; the arrays shrink as members run out.
         active = np.flatnonzero(candidates)
-        y = candidates[active]
+        y, unit, g0, p0 = candidates[active], unit[active], g0[active].astype(np.int64), p0[active]
+        found = np.zeros(len(active), dtype=np.uint64)
         while len(active):
-            j = _lowest_bit(y) + 1
-            y ^= _ONE << (j - 1).astype(np.uint64)
-            at = bits.rank(unit[active], g0[active] + j)
-            late = hi_phase[at] >= p0[active]  # in cell g0 + j, at or after t0's phase: offset j
-            early = (lo_phase[at] < p0[active]) & (j >= 2)  # before t0's phase: offset j - 1
-            out[active] |= np.where(late, _ONE << j.astype(np.uint64), np.uint64(0)) | np.where(
-                early, _ONE << (j - 1).astype(np.uint64), np.uint64(0))
+            low = y & (~y + _ONE)
+            y ^= low
+            j = _lowest_bit(low) + 1
+            at = bits.rank(unit, g0 + j)
+            late = hi_phase[at] >= p0  # in cell g0 + j, at or after t0's phase: offset j
+            early = (lo_phase[at] < p0) & (j >= 2)  # before t0's phase: offset j - 1
+            found |= (late.astype(np.uint64) << j.astype(np.uint64)) | (
+                early.astype(np.uint64) << (j - 1).clip(min=0).astype(np.uint64))
             more = y != 0
-            active, y = active[more], y[more]
+            if not more.all():
+                out[active[~more]] = found[~more]
+                active, y, unit, g0, p0, found = (a[more] for a in (active, y, unit, g0, p0, found))
         return out
 
     return retained
