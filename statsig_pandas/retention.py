@@ -281,23 +281,27 @@ def _rolling(stream, returns, members, step: int, periods: int):
         if periods < 64:
             candidates &= (_ONE << np.uint64(periods)) - _ONE
         out = np.zeros(len(t0), dtype=np.uint64)
-        # Follow each member's candidate cells, lowest first; the arrays shrink as members run out.
+        # Follow each member's candidate cells, lowest first. The arrays shrink as members run out of
+        # cells, when a quarter has: until then a finished member's results are masked out.
         active = np.flatnonzero(candidates)
-        y, unit, g0, p0 = candidates[active], unit[active], g0[active].astype(np.int64), p0[active]
+        y, unit, g0, p0 = candidates[active], unit[active], g0[active], p0[active]
         found = np.zeros(len(active), dtype=np.uint64)
+        last = max(len(lo_phase) - 1, 0)
         while len(active):
+            live = y != 0
             low = y & (~y + _ONE)
             y ^= low
             j = _lowest_bit(low) + 1
-            at = bits.rank(unit, g0 + j)
-            late = hi_phase[at] >= p0  # in cell g0 + j, at or after t0's phase: offset j
-            early = (lo_phase[at] < p0) & (j >= 2)  # before t0's phase: offset j - 1
+            at = np.minimum(bits.rank(unit, g0 + j), last)
+            late = (hi_phase[at] >= p0) & live  # in cell g0 + j, at or after t0's phase: offset j
+            early = (lo_phase[at] < p0) & (j >= 2) & live  # before t0's phase: offset j - 1
             found |= (late.astype(np.uint64) << j.astype(np.uint64)) | (
                 early.astype(np.uint64) << (j - 1).clip(min=0).astype(np.uint64))
-            more = y != 0
-            if not more.all():
-                out[active[~more]] = found[~more]
-                active, y, unit, g0, p0, found = (a[more] for a in (active, y, unit, g0, p0, found))
+            more = np.flatnonzero(y)
+            if len(more) < 0.75 * len(y):
+                done = np.flatnonzero(y == 0)
+                out[active[done]] = found[done]
+                active, y, unit, g0, p0, found = (a.take(more) for a in (active, y, unit, g0, p0, found))
         return out
 
     return retained
