@@ -361,10 +361,10 @@ def _report_template(path):
     from nbformat.v4 import new_code_cell, new_notebook
 
     nb = new_notebook(cells=[
-        new_code_cell('names = ["purchase"]\ndemo = False\nstart = None\ncache = None',
+        new_code_cell('names = ["purchase"]\ndemo = False\nstart = None\nend = None\ncache = None',
                       metadata={"tags": ["parameters"]}),
         new_code_cell("from statsig_pandas import read_events\nfrom statsig_pandas.report import ReportHeader\n"
-                      f"df = read_events(names, start=start, cache=cache, settle={SETTLE!r}, progress=False)\n"
+                      f"df = read_events(names, start=start, end=end, cache=cache, settle={SETTLE!r}, progress=False)\n"
                       "ReportHeader(df)"),
     ])
     nbformat.write(nb, path)
