@@ -10,14 +10,16 @@ import textwrap
 import pytest
 
 SCRIPT = textwrap.dedent("""
+    import time
     import matplotlib
     matplotlib.use("Agg")
+    from statsig_pandas import read_events
     from statsig_pandas.browser import EventBrowser
-    from statsig_pandas.frame import build_frame, page_columns
-    from statsig_pandas.testing import synthetic_events
+    from statsig_pandas.testing import StatsigEmulator
 
-    import time
-    frame, _ = build_frame([page_columns(synthetic_events(3000, seed=3), page=1)])
+    with StatsigEmulator(n_events=3000, seed=3) as emu:
+        names = sorted({e["name"] for e in emu.events()})
+        frame = read_events(names, api_key=emu.api_key, base_url=emu.url, progress=False)
     first, second = EventBrowser(frame), EventBrowser(frame)
     before = first.views.summary.value
     first.controls.name.value = "purchase"
