@@ -4,7 +4,7 @@ Run ``.venv/bin/python benchmarks/bench_reader.py`` (or ``make bench``); ``--qui
 It prints, in one run, for synthetic events (1,000,000; ``--quick``: 100,000) in pages of 100 and of 1,000:
 
 * rows/s of three paths over the same raw page bytes (best of ``--repeat`` interleaved runs):
-  ``ours``, what the reader does once a body has arrived (``PageCodec.parse`` and ``PageCodec.columns`` per
+  ``ours``, what the reader does once a body has arrived (``PageCodec.parse`` and ``PageCodec.convert`` per
   page with the cyclic GC paused as the reader pauses it, then ``frame.build_frame``); ``naive``, ``json.loads``
   per page, ``pd.DataFrame(list_of_dicts)`` and ``pd.to_datetime(..., unit="ms", utc=True)``; ``floor``,
   ``orjson.loads`` of the pages and nothing else (also shown with the GC paused, a stricter floor, and
@@ -66,9 +66,9 @@ MIN_VS_NAIVE, MIN_VS_FLOOR, MAX_FRAME_VS_NAIVE, MAX_PEAK_VS_NAIVE, MIN_CONCURREN
 
 # -- the three paths -----------------------------------------------------------------------------------------
 def ours(raw_pages: Iterable[bytes]) -> pd.DataFrame:
-    """The reader's work once the bodies have arrived: parse, columns per page, one frame."""
+    """The reader's work once the bodies have arrived: parse, convert per page, one frame."""
     with _gc_paused():
-        pages = [EVENTS.columns(EVENTS.parse(raw).data, page=number) for number, raw in enumerate(raw_pages, 1)]
+        pages = [EVENTS.convert(EVENTS.parse(raw).data, page=number) for number, raw in enumerate(raw_pages, 1)]
     frame, _ = build_frame(pages)
     return frame
 

@@ -23,6 +23,7 @@ from .errors import (
     StatsigWarning,
 )
 from .frame import SCHEMA
+from .pagination import ReadProgress
 from .parquet import read_parquet, to_parquet
 from .reader import read_events
 from .report import render_report
@@ -38,6 +39,7 @@ __all__ = [
     "EventBrowser",
     "browse",
     "RetryPolicy",
+    "ReadProgress",
     "SCHEMA",
     "StatsigError",
     "StatsigAPIError",

@@ -42,18 +42,14 @@ def _fetch(args: argparse.Namespace) -> int:
 
             pq.write_table(arrow_table(df), args.output)
         else:
-            out = df.assign(metadata=df["metadata"].map(_json))
+            from .frame import metadata_json
+
+            out = df.assign(metadata=df["metadata"].map(metadata_json))
             out.to_csv(args.output, index=False)
         print(f"wrote {len(df)} events to {args.output}", file=sys.stderr)
     else:
         print(df.to_string(max_rows=20))
     return 0
-
-
-def _json(value) -> str:
-    import json
-
-    return json.dumps(value, sort_keys=True)
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -29,10 +29,12 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError(_INSTALL) from None
 
 from . import reader
+from ._options import check_read_options, event_names, time_range, timestamp_utc
+from .endpoints import equal_edges
 from .errors import StatsigError
 from .frame import empty_frame
 from .retry import RetryPolicy
-from .transport import _resolve_key, normalize_base_url
+from .transport import normalize_base_url, resolve_key
 
 __all__ = ["MAX_PARTITIONS", "ApiKey", "read_events"]
 
@@ -82,18 +84,13 @@ class ApiKey:
         return ("statsig-pandas-api-key", self._token)
 
 
-def _ms_to_timestamp(ms: int) -> pd.Timestamp:
-    return pd.Timestamp(ms, unit="ms", tz="UTC")
-
-
 def _partition_edges(names: list[str], start_ms: int, end_ms: int, partition_freq: Any) -> list[int]:
     """Window edges in epoch ms, oldest first: ``start``, the frequency's boundaries, ``end``."""
     if isinstance(partition_freq, int) and not isinstance(partition_freq, bool):
         if not 1 <= partition_freq <= MAX_PARTITIONS:
             raise StatsigError(f"partition_freq as a number of partitions must be 1 to {MAX_PARTITIONS}, "
                                f"not {partition_freq}")
-        windows = reader._windows(names[:1], start_ms, end_ms, partition_freq)  # the reader's own equal cut
-        return [windows[0].start] + [w.end for w in windows]
+        return equal_edges(start_ms, end_ms, partition_freq)  # the reader's own equal cut
     try:
         offset = pd.tseries.frequencies.to_offset(partition_freq)
     except (TypeError, ValueError):
@@ -101,7 +98,7 @@ def _partition_edges(names: list[str], start_ms: int, end_ms: int, partition_fre
     if offset is None or offset.n < 1:
         raise StatsigError(f"partition_freq must be a pandas frequency such as 'D', 'h' or 'W', or a number "
                            f"of partitions, not {partition_freq!r}")
-    start, end = _ms_to_timestamp(start_ms), _ms_to_timestamp(end_ms)
+    start, end = timestamp_utc(start_ms), timestamp_utc(end_ms)
     try:  # fixed frequencies: boundaries on the clock (days at midnight UTC, hours on the hour)
         anchor = start.floor(offset)
     except ValueError:  # calendar ones (weeks, months): the boundary at or before start
@@ -119,7 +116,7 @@ def _read_partition(window: tuple[int, int], *, names: list[str], api_key: ApiKe
                     retry: RetryPolicy | None, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """One partition: the pandas reader over ``[window[0], window[1])``, on the worker that runs it."""
     lo, hi = window
-    frame = reader.read_events(names, start=_ms_to_timestamp(lo), end=_ms_to_timestamp(hi),
+    frame = reader.read_events(names, start=timestamp_utc(lo), end=timestamp_utc(hi),
                                api_key=api_key.reveal(), base_url=base_url, page_size=page_size,
                                max_concurrency=max_concurrency, progress=False, errors=errors,
                                timeout=timeout, retry=retry)
@@ -214,11 +211,11 @@ def read_events(
         from dask.dataframe.utils import clear_known_categories
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise ImportError(f"{_INSTALL} ({exc})") from None
-    names = reader._names(names)
-    key = ApiKey(_resolve_key(api_key))
+    names = event_names(names)
+    key = ApiKey(resolve_key(api_key))
     base_url = normalize_base_url(base_url)
-    reader.check_options(errors=errors, page_size=page_size, max_concurrency=max_concurrency, retry=retry)
-    start_ms, end_ms = reader.time_range(start, end)
+    check_read_options(errors=errors, page_size=page_size, max_concurrency=max_concurrency, retry=retry)
+    start_ms, end_ms = time_range(start, end)
     edges = _partition_edges(names, start_ms, end_ms, partition_freq)
     windows = list(pairwise(edges))
     # Categories differ from window to window, so the meta leaves them unknown.

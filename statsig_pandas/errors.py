@@ -7,12 +7,14 @@ reaches the user::
     │                               refused URL (plain http, foreign redirect),
     │                               unparseable timestamp with errors="raise"
     ├── StatsigAPIError             the API answered with an HTTP error
-    │   │                           (.status, .message, .body, .page)
+    │   │                           (.url, .page, .status, .message, .body)
     │   ├── AuthenticationError     401 / 403
     │   ├── NotFoundError           404
     │   └── RateLimitError          429 after retries (.retry_after)
     ├── ResponseFormatError         a body that is not the documented envelope
+    │                               (.url, .page, .status, .snippet)
     ├── StatsigConnectionError      network failure or timeout after retries
+    │                               (.url, .page)
     ├── FrameSchemaError            a frame lacks the events columns df.statsig needs
     │                               (also an AttributeError, as pandas expects)
     └── ReportError                 a report could not be rendered (.cell, .ename,
@@ -21,13 +23,21 @@ reaches the user::
     StatsigWarning(UserWarning)     a read that succeeded with something to say
                                     (short read, duplicates, coerced values)
 
+The three request errors (``StatsigAPIError``, ``ResponseFormatError``,
+``StatsigConnectionError``) all say which request failed: ``.url`` (never
+with the key, which travels in a header) and ``.page`` (None when the
+request was not a page). All of them pickle with their attributes, so they
+cross process boundaries (Dask workers) intact.
+
 Messages never contain the API key: server text is passed through
 :func:`redact` before it is stored on an exception.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 
 __all__ = [
     "StatsigError",
@@ -40,6 +50,7 @@ __all__ = [
     "ReportError",
     "FrameSchemaError",
     "StatsigWarning",
+    "find_stack_level",
     "redact",
 ]
 
@@ -115,24 +126,58 @@ class RateLimitError(StatsigAPIError):
 
 
 class ResponseFormatError(StatsigError):
-    """A response body that is not the documented ``{message, data, pagination}`` JSON."""
+    """A response body that is not the documented ``{message, data, pagination}`` JSON.
 
-    def __init__(self, message: str, *, status: int | None = None, page: int | None = None, snippet: str = ""):
+    Attributes
+    ----------
+    url : str
+        The URL requested ("" if not known).
+    page : int or None
+        The page being read.
+    status : int or None
+        The HTTP status of the answer.
+    snippet : str
+        The start of the offending body or item, redacted.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, page: int | None = None, snippet: str = "",
+                 url: str = ""):
         self.status = status
         self.page = page
         self.snippet = snippet
+        self.url = url
         super().__init__(message)
 
     def __reduce__(self):
-        return (_rebuild_format_error, (type(self), self.args[0], self.status, self.page, self.snippet))
+        return (_rebuild_format_error, (type(self), self.args[0], self.status, self.page, self.snippet, self.url))
 
 
-def _rebuild_format_error(cls, message, status, page, snippet):
-    return cls(message, status=status, page=page, snippet=snippet)
+def _rebuild_format_error(cls, message, status, page, snippet, url=""):
+    return cls(message, status=status, page=page, snippet=snippet, url=url)
 
 
 class StatsigConnectionError(StatsigError):
-    """The API could not be reached (refused, dropped, timed out) after every retry."""
+    """The API could not be reached (refused, dropped, timed out) after every retry.
+
+    Attributes
+    ----------
+    url : str
+        The URL requested.
+    page : int or None
+        The page being read.
+    """
+
+    def __init__(self, message: str, *, url: str = "", page: int | None = None):
+        self.url = url
+        self.page = page
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (_rebuild_connection_error, (type(self), self.args[0], self.url, self.page))
+
+
+def _rebuild_connection_error(cls, message, url, page):
+    return cls(message, url=url, page=page)
 
 
 class FrameSchemaError(StatsigError, AttributeError):
@@ -162,3 +207,18 @@ class ReportError(StatsigError):
 
 class StatsigWarning(UserWarning):
     """Something the user should know about a read that still returned data."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def find_stack_level() -> int:
+    """The ``stacklevel`` that attributes a warning to the first frame outside this package.
+
+    So a warning points at the user's line however deep in the package it is
+    issued (a generator, a callback), as pandas' own ``find_stack_level`` does.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level

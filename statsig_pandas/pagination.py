@@ -3,12 +3,15 @@
 :class:`Paginator` is the mechanism: it asks a :class:`Walk` strategy which
 requests to send next, runs them concurrently through the
 :class:`~statsig_pandas.transport.Transport` (fewer at a time after a 429),
-converts each page to columns in the worker that fetched it, shows progress
-and hands back pages as they are taken in, each with the walk's watermark.
+converts each page (:mod:`.decode`) in the worker that fetched it, reports
+progress (a tqdm bar, or a :class:`ReadProgress` to a callable) and hands back
+typed :class:`Page` records as they are taken in, each with the walk's
+watermark.
 
-A strategy only decides *what* to ask for next from what it has seen:
-:class:`PageNumberWalk` (``page``/``limit``, the events endpoint) plans many
-pages at once; a cursor walk plans one request per chain, each after the last.
+A strategy (the :class:`Walk` protocol) only decides *what* to ask for next
+from what it has seen: :class:`PageNumberWalk` (``page``/``limit``, the events
+endpoint) plans many pages at once; :class:`CursorWalk` (the logs endpoint)
+plans one request per chain of cursors, each after the last.
 """
 
 from __future__ import annotations
@@ -18,16 +21,48 @@ import threading
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Protocol, Union
 
 import pyarrow.compute as pc
 
-from .decode import EVENTS, PageCodec, envelope_data
-from .errors import StatsigAPIError, StatsigError, StatsigWarning
-from .frame import PageColumns, PageText
+from .decode import EVENTS, JoinedPage, PageCodec, PageColumns, envelope_data
+from .errors import ResponseFormatError, StatsigAPIError, StatsigError, StatsigWarning, find_stack_level
 from .transport import Transport
 
-__all__ = ["PageRequest", "Walk", "PageNumberWalk", "CursorWalk", "TimeWindow", "Paginator", "ConcurrencyLimit"]
+__all__ = ["PageRequest", "Walk", "PageNumberWalk", "CursorWalk", "TimeWindow", "Paginator", "ConcurrencyLimit",
+           "ReadProgress", "Progress"]
+
+
+@dataclass(frozen=True)
+class ReadProgress:
+    """How far a read has got, as passed to a ``progress=`` callable after every page taken in.
+
+    Attributes
+    ----------
+    rows : int
+        Rows read so far in this read (before duplicates are dropped).
+    pages : int
+        Pages read so far in this read.
+    total : int or None
+        Rows the read is expected to hold, when the server says (the events
+        endpoint's ``totalItems``); None otherwise (time-range reads).
+
+    Examples
+    --------
+    >>> seen = []
+    >>> read_events("purchase", progress=seen.append)  # doctest: +SKIP
+    >>> seen[-1]  # doctest: +SKIP
+    ReadProgress(rows=1200, pages=12, total=1200)
+    """
+
+    rows: int
+    pages: int
+    total: int | None
+
+
+#: What ``progress=`` accepts: a bool or None for a tqdm bar (None: only for reads of more than one page),
+#: or a callable given a :class:`ReadProgress` after every page.
+Progress = Union[bool, None, Callable[[ReadProgress], Any]]
 
 
 @dataclass(frozen=True)
@@ -42,12 +77,15 @@ class PageRequest:
 
 @dataclass
 class Page:
+    """One answer, made small: its events converted, the rest of the envelope kept as walks need it."""
+
     request: PageRequest
-    envelope: dict
-    columns: PageColumns | PageText
-    fingerprint: bytes | int
+    items: int  # events in the answer's ``data``
+    pagination: dict  # the answer's ``pagination`` object, as sent ({} if none)
+    content: PageColumns | JoinedPage  # the events converted, or joined for converting in bulk
+    fingerprint: bytes  # equal for answers of equal events: how a page served twice is told
     #: The walk's watermark once this page (and every page yielded before it) was taken in.
-    settled: int | None = None
+    watermark: int | None = None
 
 
 #: A pagination number that was sent but means nothing (negative, fractional, not a number).
@@ -70,8 +108,15 @@ def _number(value: Any) -> int | str | None:
     return int(number) if math.isfinite(number) and number >= 0 and number.is_integer() else INVALID
 
 
-class Walk:
-    """A pagination strategy: what to request first, and next."""
+class Walk(Protocol):
+    """A pagination strategy: what to request first, and next.
+
+    Its hooks, all called from the thread iterating the :class:`Paginator`:
+    :meth:`first`, :meth:`receive`, :meth:`wants`, :meth:`plan`,
+    :meth:`recover`, :meth:`finish` and :meth:`watermark`, with the
+    attributes ``path``, ``expect_many`` and ``total_items``. Subclasses get
+    the defaults below.
+    """
 
     path: str
 
@@ -156,7 +201,7 @@ class PageNumberWalk(Walk):
 
     def receive(self, page: Page) -> bool:
         number = page.request.page
-        data, pagination = page.envelope["_data_len"], page.envelope["_pagination"]
+        data, pagination = page.items, page.pagination
         answered = _number(pagination.get("pageNumber"))
         previous = self.pages.get(number - 1)
         if (answered is not None and answered != number) or (
@@ -299,7 +344,7 @@ class CursorWalk(Walk):
         self.windows: dict[tuple, TimeWindow] = {}
         self.queue: list[PageRequest] = []
         self.splits = 0
-        self.refused = 0  # cursors the server refused before the walk expected it to
+        self.refused = 0  # cursors the server refused before the walk expected it to (read by tests only)
         for window in windows:
             self._open(window)
 
@@ -325,9 +370,9 @@ class CursorWalk(Walk):
 
     def receive(self, page: Page) -> bool:
         window = self._window(page.request)
-        pagination = page.envelope["_pagination"]
-        window.rows += page.envelope["_data_len"]
-        oldest = pc.min(page.columns.timestamp).as_py() if len(page.columns) else None
+        pagination = page.pagination
+        window.rows += page.items
+        oldest = pc.min(page.content.timestamp).as_py() if len(page.content) else None
         if oldest is not None:
             window.oldest = oldest if window.oldest is None else min(window.oldest, oldest)
         cursor = pagination.get("next_cursor")
@@ -384,7 +429,7 @@ class ConcurrencyLimit:
         self.current = self.maximum
         self._successes = 0
         self._lock = threading.Lock()
-        self.throttled = 0
+        self.throttled = 0  # 429s seen: read by tests only
 
     def throttle(self) -> None:
         with self._lock:
@@ -410,34 +455,41 @@ class Paginator:
     max_concurrency : int
         Requests in flight at most (lowered for a while after a 429).
     codec : PageCodec
-        Parses each body and converts it to columns, in the worker thread
+        Parses and converts each body, in the worker thread
         that fetched it (default: the events endpoint's).
-    progress : bool or None
+    progress : bool, None or callable
         A tqdm bar over events once the total is known; None shows it for
-        walks of more than one page.
+        walks of more than one page. A callable gets a :class:`ReadProgress`
+        after every page taken in, from the thread iterating the paginator,
+        instead of a bar.
     desc : str
         The progress bar's label.
     """
 
     def __init__(self, transport: Transport, walk: Walk, *, max_concurrency: int = 4,
-                 codec: PageCodec = EVENTS, progress: bool | None = None, desc: str = "events"):
+                 codec: PageCodec = EVENTS, progress: Progress = None, desc: str = "events"):
         self.transport = transport
         self.walk = walk
-        self.limit = ConcurrencyLimit(max_concurrency)
+        self.concurrency = ConcurrencyLimit(max_concurrency)
         self.codec = codec
         self.progress = progress
         self.desc = desc
         self.pages_read = 0
         self.rows_received = 0
+        self.pages_taken = 0  # pages the walk accepted
+        self.rows_taken = 0
 
     def _fetch(self, request: PageRequest) -> Page:
-        body = self.transport.get_json(request.path, request.params, page=request.page,
-                                       on_throttle=self.limit.throttle, parse=self.codec.parse)
-        self.limit.success()
-        data, pagination = envelope_data(body, request)
-        columns = self.codec.columns(data, page=request.page or 0)
-        body = {"_data_len": len(data), "_pagination": pagination}  # drop the per-row events now
-        return Page(request, body, columns, columns.digest())
+        body = self.transport.get(request.path, request.params, page=request.page,
+                                       on_throttle=self.concurrency.throttle, parse=self.codec.parse)
+        self.concurrency.success()
+        try:
+            data, pagination = envelope_data(body, request)
+            content = self.codec.convert(data, page=request.page or 0)
+        except ResponseFormatError as error:  # the body's shape: say which request it answered
+            error.url = error.url or self.transport.url(request.path)
+            raise
+        return Page(request, len(data), pagination, content, content.digest())  # the per-row events go now
 
     def _progress(self, bar, rows: int):
         """Create the bar once the total is known (if wanted), then advance it."""
@@ -465,10 +517,10 @@ class Paginator:
         pending = sorted(self.walk.first(), key=lambda r: r.key)
         in_flight: dict[Future, PageRequest] = {}
         bar = None
-        pool = ThreadPoolExecutor(max_workers=self.limit.maximum, thread_name_prefix="statsig-page")
+        pool = ThreadPoolExecutor(max_workers=self.concurrency.maximum, thread_name_prefix="statsig-page")
         try:
             while pending or in_flight:
-                while pending and len(in_flight) < self.limit.current:
+                while pending and len(in_flight) < self.concurrency.current:
                     request = pending.pop(0)
                     if self.walk.wants(request):
                         in_flight[pool.submit(self._fetch, request)] = request
@@ -484,11 +536,16 @@ class Paginator:
                             continue
                         raise
                     self.pages_read += 1
-                    self.rows_received += len(page.columns)
+                    self.rows_received += len(page.content)
                     if not self.walk.receive(page):
                         continue
-                    bar = self._progress(bar, len(page.columns))
-                    page.settled = self.walk.watermark()
+                    self.pages_taken += 1
+                    self.rows_taken += len(page.content)
+                    if callable(self.progress):
+                        self.progress(ReadProgress(self.rows_taken, self.pages_taken, self.walk.total_items))
+                    else:
+                        bar = self._progress(bar, len(page.content))
+                    page.watermark = self.walk.watermark()
                     yield page
                 planned = self.walk.plan(len(in_flight) + len(pending))
                 pending = sorted((r for r in pending + planned if self.walk.wants(r)), key=lambda r: r.key)
@@ -497,4 +554,4 @@ class Paginator:
             if bar is not None:
                 bar.close()
         for message in self.walk.finish():
-            warnings.warn(message, StatsigWarning, stacklevel=4)
+            warnings.warn(message, StatsigWarning, stacklevel=find_stack_level())

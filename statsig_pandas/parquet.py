@@ -24,9 +24,12 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from ._options import check_read_options, epoch_ms, event_names, iso_utc, time_range, timestamp_utc
+from .endpoints import DAY_MS, Provenance
 from .errors import StatsigError
-from .frame import SCHEMA, empty_frame
-from .reader import DAY_MS, _epoch_ms, _iso, _names, check_options, read_events, time_range
+from .frame import SCHEMA, empty_frame, metadata_json
+from .pagination import Progress
+from .reader import read_events
 
 __all__ = ["to_parquet", "read_parquet"]
 
@@ -39,13 +42,9 @@ def _days(start_ms: int, end_ms: int) -> list[tuple[str, int, int]]:
     units, lo = [], start_ms
     while lo < end_ms:
         hi = min((lo // DAY_MS + 1) * DAY_MS, end_ms)
-        units.append((pd.Timestamp(lo, unit="ms", tz="UTC").strftime("%Y-%m-%d"), lo, hi))
+        units.append((timestamp_utc(lo).strftime("%Y-%m-%d"), lo, hi))
         lo = hi
     return units
-
-
-def _stamp(ms: int) -> pd.Timestamp:
-    return pd.Timestamp(ms, unit="ms", tz="UTC")
 
 
 def _load_manifest(root: Path, names: list[str]) -> dict:
@@ -74,7 +73,7 @@ def _save_manifest(root: Path, manifest: dict) -> None:
 def arrow_table(frame: pd.DataFrame) -> pa.Table:
     """The reader's frame as an Arrow table Parquet can hold: ``metadata`` as JSON text."""
     out = frame[list(SCHEMA)].copy()
-    out["metadata"] = [json.dumps(m, ensure_ascii=False) if m else "{}" for m in out["metadata"]]
+    out["metadata"] = [metadata_json(m, sort_keys=False, ensure_ascii=False) for m in out["metadata"]]
     return pa.Table.from_pandas(out, preserve_index=False)
 
 
@@ -88,7 +87,7 @@ def to_parquet(
     api_key: str | None = None,
     base_url: str | None = None,
     max_concurrency: int = 4,
-    progress: bool | None = None,
+    progress: Progress = None,
     errors: str = "raise",
     **read_options,
 ) -> dict:
@@ -106,7 +105,8 @@ def to_parquet(
     chunksize : int, default 200,000
         Rows per file at most, and so the most rows held in memory at once.
     api_key, base_url, max_concurrency, progress, errors, **read_options
-        As for :func:`statsig_pandas.read_events`.
+        As for :func:`statsig_pandas.read_events`; a ``progress`` callable
+        follows each day's read in turn (its counts start again each day).
 
     Returns
     -------
@@ -118,8 +118,8 @@ def to_parquet(
     >>> statsig_pandas.to_parquet("purchase", "purchases/", start="2026-10-01", end="2026-11-01")  # doctest: +SKIP
     >>> df = statsig_pandas.read_parquet("purchases/")  # doctest: +SKIP
     """
-    names = _names(names)
-    check_options(errors=errors, max_concurrency=max_concurrency, chunksize=chunksize)
+    names = event_names(names)
+    check_read_options(errors=errors, max_concurrency=max_concurrency, chunksize=chunksize)
     start_ms, end_ms = time_range(start, end)
     root = Path(path)
     root.mkdir(parents=True, exist_ok=True)
@@ -135,7 +135,7 @@ def to_parquet(
         staging = root / f".staging-day={day}"
         staging.mkdir()
         rows = 0
-        chunks = read_events(names, start=_stamp(lo), end=_stamp(hi), chunksize=chunksize, api_key=api_key, base_url=base_url,
+        chunks = read_events(names, start=timestamp_utc(lo), end=timestamp_utc(hi), chunksize=chunksize, api_key=api_key, base_url=base_url,
                              max_concurrency=max_concurrency, progress=progress, errors=errors, **read_options)
         for number, chunk in enumerate(chunks):
             pq.write_table(arrow_table(chunk), staging / f"part-{number:05d}.parquet")
@@ -174,9 +174,9 @@ def read_parquet(path: str | os.PathLike, *, start: Any = None, end: Any = None)
     condition = None
     stamp = ds.field("timestamp")
     if start is not None:
-        condition = stamp >= pa.scalar(_epoch_ms(start, "start"), pa.timestamp("ms", tz="UTC"))
+        condition = stamp >= pa.scalar(epoch_ms(start, "start"), pa.timestamp("ms", tz="UTC"))
     if end is not None:
-        upper = stamp < pa.scalar(_epoch_ms(end, "end"), pa.timestamp("ms", tz="UTC"))
+        upper = stamp < pa.scalar(epoch_ms(end, "end"), pa.timestamp("ms", tz="UTC"))
         condition = upper if condition is None else condition & upper
     table = dataset.to_table(columns=list(SCHEMA), filter=condition)
     if not table.num_rows:
@@ -190,7 +190,8 @@ def read_parquet(path: str | os.PathLike, *, start: Any = None, end: Any = None)
         frame[column] = frame[column].cat.rename_categories(
             pd.Index(pd.array(frame[column].cat.categories.astype(str), dtype=SCHEMA["value"])))
     frame = frame.sort_values("timestamp", kind="stable", ignore_index=True)
-    frame.attrs["statsig"] = {"source": "parquet", "path": str(root),
-                              "start": None if start is None else _iso(_epoch_ms(start, "start")),
-                              "end": None if end is None else _iso(_epoch_ms(end, "end"))}
+    frame.attrs["statsig"] = Provenance(
+        source="parquet", path=str(root), start=None if start is None else iso_utc(epoch_ms(start, "start")),
+        end=None if end is None else iso_utc(epoch_ms(end, "end")),
+    ).to_attrs()
     return frame

@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from .endpoints import Provenance
 from .errors import ReportError, StatsigError, redact
 from .transport import KEY_ENV, URL_ENV
 
@@ -77,8 +78,8 @@ class ReportHeader:
 
     def __init__(self, df: pd.DataFrame, *, title: str | None = None, tz: str | None = None,
                  source: str | None = None):
-        info = df.attrs.get("statsig") or {}
-        names = info.get("event_names") or sorted(map(str, df["name"].dropna().unique()))
+        info = Provenance.of(df)
+        names = info.event_names or sorted(map(str, df["name"].dropna().unique()))
         self.title = title or "Statsig events: " + ", ".join(names)
         self.tz = tz or "UTC"
         stamps = df["timestamp"].dropna()
@@ -87,21 +88,21 @@ class ReportHeader:
             window = f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} {self.tz} ({_span(last - first)})"
         else:
             window = "no events"
-        fetched = info.get("fetched_at")
+        fetched = info.fetched_at
         if fetched:
             fetched = pd.Timestamp(fetched).tz_convert(self.tz).strftime(f"%Y-%m-%d %H:%M:%S {self.tz}")
         self.rows: dict[str, str] = {
             "Events": ", ".join(names),
-            "Source": source or info.get("base_url") or "unknown",
+            "Source": source or info.base_url or "unknown",
             "Fetched at": fetched or "unknown",
             "Window covered": window,
             "Rows": f"{len(df):,} events from {df['userID'].nunique():,} users",
         }
-        if info.get("pages_read") is not None:
-            self.rows["Read"] = (f"{info['pages_read']:,} pages of {info.get('endpoint', 'the events endpoint')}"
-                                 f" (API version {info.get('api_version', '?')})")
-        if info.get("duplicates_dropped"):
-            self.rows["Duplicates dropped"] = (f"{info['duplicates_dropped']:,} (the window moved while "
+        if info.pages_read is not None:
+            self.rows["Read"] = (f"{info.pages_read:,} pages of {info.endpoint or 'the events endpoint'}"
+                                 f" (API version {info.api_version or '?'})")
+        if info.duplicates_dropped:
+            self.rows["Duplicates dropped"] = (f"{info.duplicates_dropped:,} (the window moved while "
                                                "it was read)")
 
     def __repr__(self) -> str:
@@ -189,12 +190,12 @@ def render_report(
     >>> render_report("add_to_cart", "demo.html", demo=True, freq="h", tz="Europe/Paris")  # doctest: +SKIP
     PosixPath('demo.html')
     """
-    from .reader import _names
+    from ._options import event_names
 
     _require_report_deps()
     import nbformat
 
-    names = _names(names)
+    names = event_names(names)
     path = Path(path)
     if not path.parent.is_dir():
         raise StatsigError(f"cannot write {str(path)!r}: directory {str(path.parent)!r} does not exist")

@@ -31,7 +31,7 @@ from .errors import (
 )
 from .retry import RetryPolicy, is_retryable_status, parse_retry_after, retry_delay
 
-__all__ = ["Transport", "normalize_base_url", "DEFAULT_BASE_URL", "API_VERSION", "KEY_ENV", "URL_ENV"]
+__all__ = ["Transport", "normalize_base_url", "resolve_key", "DEFAULT_BASE_URL", "API_VERSION", "KEY_ENV", "URL_ENV"]
 
 DEFAULT_BASE_URL = "https://statsigapi.net"
 API_VERSION = "20240601"
@@ -86,7 +86,8 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or default
 
 
-def _resolve_key(api_key: str | None) -> str:
+def resolve_key(api_key: str | None) -> str:
+    """The key to send: ``api_key``, else ``$STATSIG_CONSOLE_API_KEY``; refused if empty or not header-safe."""
     key = api_key if api_key is not None else os.environ.get(KEY_ENV, "")
     key = key.strip()
     if not key:
@@ -96,15 +97,6 @@ def _resolve_key(api_key: str | None) -> str:
     if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
         raise StatsigError("the API key contains characters that cannot be sent in an HTTP header")
     return key
-
-
-class _RetryableAnswer(Exception):
-    """A 429/5xx answer, raised inside an attempt so tenacity retries it."""
-
-    def __init__(self, response: requests.Response, content: bytes):
-        self.response = response
-        self.content = content
-        self.retry_after = parse_retry_after(response.headers.get("Retry-After"))
 
 
 def _snippet(content: bytes, key: str, limit: int = 200) -> str:
@@ -160,7 +152,7 @@ class Transport:
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None, timeout: float = 30,
                  session: requests.Session | None = None, retry: RetryPolicy | None = None, pool_size: int = 10):
         self.base_url = normalize_base_url(base_url)
-        self.__key = _resolve_key(api_key)
+        self.__key = resolve_key(api_key)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._own_session = session is None
@@ -214,7 +206,7 @@ class Transport:
                                          allow_redirects=False)
             content = response.content  # a connection dropped mid-body raises here, inside the attempt
             if not response.is_redirect:
-                break
+                return response, content
             target = urljoin(response.url, response.headers["Location"])
             if _origin(target) != home:
                 where = urlsplit(target).hostname or target
@@ -223,67 +215,68 @@ class Transport:
                     "since the key is only ever sent to the base URL's host"
                 )
             url, params = target, None
-        else:
-            raise StatsigError(f"too many redirects reading page {page}")
-        if is_retryable_status(response.status_code):
-            raise _RetryableAnswer(response, content)
-        return response, content
+        raise StatsigError(f"too many redirects reading page {page}")
 
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None, *, page: int | None = None,
-                 on_throttle: Callable[[], None] | None = None,
-                 parse: Callable[[bytes], Any] = msgspec.json.decode) -> Any:
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, page: int | None = None,
+            on_throttle: Callable[[], None] | None = None,
+            parse: Callable[[bytes], Any] = msgspec.json.decode) -> Any:
         """GET ``base_url + path`` and return the body of a 2xx answer, parsed by ``parse`` (plain JSON).
 
-        Raises one of :mod:`statsig_pandas.errors` for anything else.
+        429 and transient 5xx answers, dropped connections and timeouts are
+        retried as :attr:`retry` says; ``on_throttle`` is called on every 429.
+        Raises one of :mod:`statsig_pandas.errors` for anything else, with
+        ``.url`` and ``.page``.
         """
         url = self.url(path)
         policy = self.retry
 
-        def wait(state: tenacity.RetryCallState) -> float:
-            exc = state.outcome.exception()
-            retry_after = exc.retry_after if isinstance(exc, _RetryableAnswer) else None
-            return retry_delay(state.attempt_number, retry_after, policy)
+        def retry_after(state: tenacity.RetryCallState) -> float | None:
+            if state.outcome.failed:
+                return None
+            response, _ = state.outcome.result()
+            return parse_retry_after(response.headers.get("Retry-After"))
 
-        def before_sleep(state: tenacity.RetryCallState) -> None:
-            exc = state.outcome.exception()
-            if on_throttle is not None and isinstance(exc, _RetryableAnswer) and exc.response.status_code == 429:
+        def throttled(state: tenacity.RetryCallState) -> None:
+            if on_throttle is not None and not state.outcome.failed and state.outcome.result()[0].status_code == 429:
                 on_throttle()
 
+        def out_of_attempts(state: tenacity.RetryCallState) -> tuple[requests.Response, bytes]:
+            throttled(state)
+            return state.outcome.result()  # the last answer, mapped to its error below; or the last exception
+
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type((_RetryableAnswer,) + _TRANSIENT)
-            & tenacity.retry_if_not_exception_type(requests.exceptions.SSLError),
+            retry=tenacity.retry_if_result(lambda answer: is_retryable_status(answer[0].status_code))
+            | (tenacity.retry_if_exception_type(_TRANSIENT)
+               & tenacity.retry_if_not_exception_type(requests.exceptions.SSLError)),
             stop=tenacity.stop_after_attempt(policy.max_attempts) | tenacity.stop_before_delay(policy.max_elapsed),
-            wait=wait,
-            before_sleep=before_sleep,
-            reraise=True,
+            wait=lambda state: retry_delay(state.attempt_number, retry_after(state), policy),
+            before_sleep=throttled,
+            retry_error_callback=out_of_attempts,
         )
         try:
             response, content = retrying(self._send_once, url, params or {}, page)
-        except _RetryableAnswer as exc:
-            status = exc.response.status_code
-            if status == 429 and on_throttle is not None:
-                on_throttle()
-            raise error_for_answer(status, exc.content, key=self.__key, page=page, url=url,
-                                   retry_after=exc.retry_after) from None
         except requests.exceptions.SSLError as exc:
             raise StatsigConnectionError(f"TLS error talking to {self.base_url} (page {page}): "
-                                         f"{self.redact(type(exc).__name__)}") from None
+                                         f"{self.redact(type(exc).__name__)}", url=url, page=page) from None
         except _TRANSIENT as exc:
             raise StatsigConnectionError(
                 f"could not read page {page} from {self.base_url} after {policy.max_attempts} attempt(s) "
-                f"or {policy.max_elapsed:g} s: {type(exc).__name__}: {self.redact(str(exc))[:300]}"
+                f"or {policy.max_elapsed:g} s: {type(exc).__name__}: {self.redact(str(exc))[:300]}",
+                url=url, page=page,
             ) from None
         except requests.RequestException as exc:
             raise StatsigConnectionError(
-                f"request for page {page} failed: {type(exc).__name__}: {self.redact(str(exc))[:300]}"
+                f"request for page {page} failed: {type(exc).__name__}: {self.redact(str(exc))[:300]}",
+                url=url, page=page,
             ) from None
         status = response.status_code
         if not 200 <= status < 300:
-            raise error_for_answer(status, content, key=self.__key, page=page, url=url)
+            raise error_for_answer(status, content, key=self.__key, page=page, url=url,
+                                   retry_after=parse_retry_after(response.headers.get("Retry-After")))
         try:
             return parse(content)
         except (ValueError, TypeError):  # msgspec.DecodeError is a ValueError
             raise ResponseFormatError(
                 f"page {page} from {url} (HTTP {status}) is not JSON: {_snippet(content, self.__key)!r}",
-                status=status, page=page, snippet=_snippet(content, self.__key),
+                status=status, page=page, snippet=_snippet(content, self.__key), url=url,
             ) from None

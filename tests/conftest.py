@@ -40,7 +40,8 @@ def make_events():
     through the reader's own frame builder (times: anything ``pd.Timestamp`` reads, as UTC)."""
     import pandas as pd
 
-    from statsig_pandas.frame import build_frame, page_columns
+    from statsig_pandas.decode import convert_dicts
+    from statsig_pandas.frame import build_frame
 
     def epoch_ms(t) -> str:
         t = pd.Timestamp(t)
@@ -49,7 +50,7 @@ def make_events():
     def make(rows):
         records = [{"timestamp": epoch_ms(t), "name": name, "source": source, "value": value, "userID": user,
                     "metadata": {}} for t, name, source, value, user in rows]
-        return build_frame([page_columns(records, page=1)])[0]
+        return build_frame([convert_dicts(records, page=1)])[0]
 
     return make
 

@@ -11,14 +11,15 @@ import pytest
 
 from statsig_pandas.browser import ALL, EventBrowser, browse
 from statsig_pandas.errors import StatsigConnectionError, StatsigError
-from statsig_pandas.frame import build_frame, page_columns
+from statsig_pandas.decode import convert_dicts
+from statsig_pandas.frame import build_frame
 from statsig_pandas.testing import StatsigEmulator, synthetic_events
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _frame(n: int, *, seed: int = 3, **kwargs) -> pd.DataFrame:
-    frame, _ = build_frame([page_columns(synthetic_events(n, seed=seed, **kwargs), page=1)])
+    frame, _ = build_frame([convert_dicts(synthetic_events(n, seed=seed, **kwargs), page=1)])
     return frame
 
 
@@ -316,7 +317,7 @@ def test_static_html_escapes_event_data():
     raw = synthetic_events(50, seed=1)
     raw[0]["value"] = "<script>alert(1)</script>"
     raw[0]["userID"] = "<b>me</b>"
-    frame, _ = build_frame([page_columns(raw, page=1)])
+    frame, _ = build_frame([convert_dicts(raw, page=1)])
     html = EventBrowser(frame, debounce=0)._repr_mimebundle_()["text/html"]
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<b>me</b>" not in html
@@ -447,9 +448,10 @@ def test_in_a_kernel_the_debounced_redraw_runs_and_the_outputs_carry_a_static_fa
     nb.cells = [nbformat.v4.new_code_cell(source) for source in (
         "import asyncio\n"
         "import statsig_pandas\n"
-        "from statsig_pandas.frame import build_frame, page_columns\n"
+        "from statsig_pandas.decode import convert_dicts\n"
+        "from statsig_pandas.frame import build_frame\n"
         "from statsig_pandas.testing import synthetic_events\n"
-        "df, _ = build_frame([page_columns(synthetic_events(500, seed=5), page=1)])\n"
+        "df, _ = build_frame([convert_dicts(synthetic_events(500, seed=5), page=1)])\n"
         "browser = df.statsig.browse(debounce=0.3)\n"
         "browser",
         # Changed from code, as the front end would: the redraw waits for the kernel's event loop.

@@ -8,15 +8,9 @@ import pandas as pd
 import pytest
 
 from statsig_pandas import StatsigError, StatsigWarning, read_events
-from statsig_pandas.decode import PageCodec, envelope_data
+from statsig_pandas.decode import JoinedPage, PageCodec, convert_dicts, convert_log_dicts, envelope_data, split_joined
 from statsig_pandas.errors import ResponseFormatError
-from statsig_pandas.frame import (
-    PageText,
-    build_frame,
-    log_page_columns,
-    page_columns,
-    split_joined,
-)
+from statsig_pandas.frame import build_frame
 from statsig_pandas.testing import StatsigEmulator, synthetic_events
 
 
@@ -33,12 +27,12 @@ def by_codec(pages, *, errors="raise", logs=False):
     converted = []
     for number, events in enumerate(pages, 1):
         data, _ = envelope_data(codec.parse(body(events)), None)
-        converted.append(codec.columns(data, page=number))
+        converted.append(codec.convert(data, page=number))
     return converted
 
 
 def by_dicts(pages, *, errors="raise", logs=False):
-    convert = log_page_columns if logs else page_columns
+    convert = convert_log_dicts if logs else convert_dicts
     return [convert(json.loads(body(events))["data"], page=number, errors=errors)
             for number, events in enumerate(pages, 1)]
 
@@ -54,7 +48,7 @@ def assert_same_frames(pages, **kwargs):
 def test_documented_pages_take_the_bulk_path_and_match_the_generic_one():
     events = synthetic_events(3000, seed=3, end_ms=1_774_000_000_000)
     pages = [events[i:i + 250] for i in range(0, len(events), 250)]
-    assert all(isinstance(p, PageText) for p in by_codec(pages))
+    assert all(isinstance(p, JoinedPage) for p in by_codec(pages))
     df = assert_same_frames(pages)
     assert len(df) == 3000 and str(df["timestamp"].dtype) == "datetime64[ms, UTC]"
 
@@ -92,7 +86,7 @@ def test_bad_times_raise_the_same_error_or_coerce_the_same_way(raw):
 def test_an_overflowing_time_among_good_pages_is_found_by_the_bulk_path():
     pages = [[ev(ts=str(t))] for t in range(1, 6)] + [[ev(ts="99999999999999999999")]]
     fast = by_codec(pages, errors="coerce")
-    assert all(isinstance(p, PageText) for p in fast)  # digits only: it is found in bulk, not per page
+    assert all(isinstance(p, JoinedPage) for p in fast)  # digits only: it is found in bulk, not per page
     df, _ = build_frame(fast)
     assert df["timestamp"].isna().sum() == 1 and len(df) == 6
     assert sum(p.coerced for p in fast) == 1  # what the reader's warning counts
@@ -114,7 +108,7 @@ def test_a_page_read_on_its_own_gives_the_same_columns():
     events = [ev(ts="3", meta={"k": "v"}), ev(ts="2", value="é")]
     (text,) = by_codec([events])
     (cols,) = by_dicts([events])
-    assert isinstance(text, PageText)
+    assert isinstance(text, JoinedPage)
     for field in ("timestamp", "name", "source", "value", "user"):
         assert getattr(text, field).to_pylist() == getattr(cols, field).to_pylist()
     assert list(text.metadata) == list(cols.metadata)

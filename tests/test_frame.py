@@ -7,7 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from statsig_pandas.frame import EMPTY_METADATA, SCHEMA, build_frame, empty_frame, page_columns
+from statsig_pandas.decode import convert_dicts
+from statsig_pandas.frame import EMPTY_METADATA, SCHEMA, build_frame, empty_frame
 
 
 def ev(ts, value="v", user="1", meta=None, name="e", source="s"):
@@ -15,14 +16,14 @@ def ev(ts, value="v", user="1", meta=None, name="e", source="s"):
 
 
 def frame(*pages):
-    return build_frame([page_columns(p, page=i + 1) for i, p in enumerate(pages)])
+    return build_frame([convert_dicts(p, page=i + 1) for i, p in enumerate(pages)])
 
 
 def test_empty_frame_matches_the_schema():
     df = empty_frame()
     assert list(df.columns) == list(SCHEMA)
     assert [str(t) for t in df.dtypes] == [str(t) for t in SCHEMA.values()]
-    df2, dropped = build_frame([page_columns([], page=1)])
+    df2, dropped = build_frame([convert_dicts([], page=1)])
     assert dropped == 0 and df2.dtypes.astype(str).tolist() == df.dtypes.astype(str).tolist()
 
 
@@ -71,15 +72,15 @@ def test_metadata_that_is_not_an_object_raises_or_coerces():
     from statsig_pandas import ResponseFormatError
 
     with pytest.raises(ResponseFormatError, match="metadata"):
-        page_columns([ev(1, meta="oops")], page=3)
-    cols = page_columns([ev(1, meta="oops")], page=3, errors="coerce")
+        convert_dicts([ev(1, meta="oops")], page=3)
+    cols = convert_dicts([ev(1, meta="oops")], page=3, errors="coerce")
     assert cols.coerced == 1 and cols.metadata == [{}]
 
 
 @pytest.mark.parametrize("raw, expected", [("1720567904601", 1720567904601), (1720567904601, 1720567904601),
                                            (1720567904601.0, 1720567904601), (" 42 ", 42)])
 def test_timestamps_in_odd_but_exact_forms_parse(raw, expected):
-    cols = page_columns([{**ev(0), "timestamp": raw}], page=1)
+    cols = convert_dicts([{**ev(0), "timestamp": raw}], page=1)
     assert cols.timestamp.to_pylist() == [expected]
 
 
@@ -88,14 +89,14 @@ def test_unparseable_timestamps_raise_or_coerce(raw):
     from statsig_pandas import StatsigError
 
     with pytest.raises(StatsigError, match="unparseable timestamp"):
-        page_columns([{**ev(0), "timestamp": raw}], page=1)
-    cols = page_columns([{**ev(0), "timestamp": raw}], page=1, errors="coerce")
+        convert_dicts([{**ev(0), "timestamp": raw}], page=1)
+    cols = convert_dicts([{**ev(0), "timestamp": raw}], page=1, errors="coerce")
     df, _ = build_frame([cols])
     assert df["timestamp"].isna().all() and cols.coerced == 1
 
 
 def test_expand_metadata_types():
-    df, _ = build_frame([page_columns([ev(1, meta={"plan": "pro", "n": 3}), ev(2, meta={})], page=1)],
+    df, _ = build_frame([convert_dicts([ev(1, meta={"plan": "pro", "n": 3}), ev(2, meta={})], page=1)],
                         expand_metadata=True)
     assert isinstance(df["metadata.plan"].dtype, pd.StringDtype)
     assert df["metadata.plan"].tolist()[0] == "pro" and pd.isna(df["metadata.plan"].iloc[1])

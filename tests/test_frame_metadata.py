@@ -8,7 +8,8 @@ import pickle
 import pytest
 
 from statsig_pandas import ResponseFormatError
-from statsig_pandas.frame import EMPTY_METADATA, build_frame, page_columns
+from statsig_pandas.decode import convert_dicts
+from statsig_pandas.frame import EMPTY_METADATA, build_frame
 
 
 def ev(ts, meta, **fields):
@@ -17,7 +18,7 @@ def ev(ts, meta, **fields):
 
 
 def frame(*pages, errors="raise"):
-    df, _ = build_frame([page_columns(p, page=i + 1, errors=errors) for i, p in enumerate(pages)])
+    df, _ = build_frame([convert_dicts(p, page=i + 1, errors=errors) for i, p in enumerate(pages)])
     return df
 
 
@@ -62,7 +63,7 @@ def test_metadata_that_is_not_json_is_kept_as_given():
 @pytest.mark.parametrize("meta", ["", 0, [], False, "oops", [["k", "v"]]])
 def test_metadata_that_is_not_an_object_raises_or_becomes_empty(meta):
     with pytest.raises(ResponseFormatError, match="not a JSON object"):
-        page_columns([ev(1, meta)], page=4)
+        convert_dicts([ev(1, meta)], page=4)
     df = frame([ev(2, meta), ev(1, {"a": "b"})], errors="coerce")
     assert df["metadata"].tolist() == [{"a": "b"}, {}]
 

@@ -107,3 +107,22 @@ def test_a_dataset_of_other_events_is_not_mixed_into(five_days, tmp_path):
 def test_reading_a_folder_that_is_not_a_dataset_is_a_clear_error(tmp_path):
     with pytest.raises(StatsigError, match="not a dataset"):
         sp.read_parquet(tmp_path)
+
+
+def test_a_progress_callable_follows_each_days_read(five_days, tmp_path):
+    seen = []
+    summary = sp.to_parquet(NAMES, tmp_path / "ds", start=ms(T0), end=ms(T0 + 2 * DAY), chunksize=5000,
+                            api_key=five_days.api_key, base_url=five_days.url, progress=seen.append)
+    restarts = [i for i, p in enumerate(seen) if p.pages == 1]
+    assert len(restarts) == summary["days_written"] == 2  # a read per day, each counted from its first page
+    assert sum(seen[i - 1].rows for i in restarts[1:] + [len(seen)]) == summary["rows_written"]
+
+
+def test_read_parquet_records_the_declared_provenance(five_days, tmp_path):
+    sp.to_parquet(NAMES, tmp_path / "ds", start=ms(T0), end=ms(T0 + DAY), **options(five_days))
+    back = sp.read_parquet(tmp_path / "ds", start=ms(T0 + 1))
+    direct = sp.read_events(NAMES, start=ms(T0), end=ms(T0 + DAY), **options(five_days))
+    assert list(back.attrs["statsig"]) == list(direct.attrs["statsig"])  # one set of keys, in one order
+    assert back.attrs["statsig"]["source"] == "parquet" and direct.attrs["statsig"]["source"] == "api"
+    assert back.attrs["statsig"]["start"] == "2026-09-22T00:00:00.001000Z"
+    assert back.attrs["statsig"]["pages_read"] is None

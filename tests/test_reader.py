@@ -313,3 +313,41 @@ def test_numeric_values_survive_as_text():
         df = read_events("e", base_url=emu.url, api_key=emu.api_key)
     assert df["value"].tolist() == ["463"] and df["userID"].tolist() == ["12"]
     assert np.isclose(float(df["value"].iloc[0]), 463)
+
+
+def _assert_monotone(seen):
+    assert seen, "the callable was never called"
+    assert all(isinstance(p, sp.ReadProgress) for p in seen)
+    assert [p.pages for p in seen] == list(range(1, len(seen) + 1))  # once per page, counting up
+    assert all(a.rows < b.rows for a, b in zip(seen, seen[1:]))
+
+
+def test_a_progress_callable_follows_every_page_from_the_calling_thread(api):
+    import threading
+
+    seen, threads = [], set()
+
+    def progress(p):
+        seen.append(p)
+        threads.add(threading.get_ident())
+
+    df = read_events("add_to_cart", page_size=50, max_concurrency=4, progress=progress)
+    _assert_monotone(seen)
+    assert seen[-1].rows == len(df) and seen[-1].pages == -(-len(df) // 50)
+    assert {p.total for p in seen} == {len(api.events("add_to_cart"))}  # totalItems, known from page 1
+    assert threads == {threading.get_ident()}
+
+
+def test_progress_of_several_names_counts_the_whole_read(api):
+    seen = []
+    df = read_events(["add_to_cart", "purchase"], progress=seen.append)
+    _assert_monotone(seen)
+    assert seen[-1].rows == len(df)
+    assert seen[-1].total == len(api.events("add_to_cart")) + len(api.events("purchase"))
+
+
+def test_progress_true_draws_a_bar_and_false_draws_nothing(api, capsys):
+    read_events("add_to_cart", progress=False)
+    assert capsys.readouterr().err == ""
+    read_events("add_to_cart", progress=True)
+    assert "events" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from statsig_pandas import RetryPolicy, StatsigError, read_events
 from statsig_pandas.decode import PageCodec
 from statsig_pandas.frame import build_frame, concat_frames
 from statsig_pandas.pagination import CursorWalk, Paginator
-from statsig_pandas.reader import LOGS_PATH, _windows
+from statsig_pandas.endpoints import LOGS_PATH, time_windows
 from statsig_pandas.testing import StatsigEmulator
 from statsig_pandas.transport import Transport
 
@@ -127,8 +127,8 @@ def test_walk_splits_before_the_server_refuses():
     events = [ev(T0 + i * 3, user=str(i)) for i in range(3000)]
     with StatsigEmulator(events, max_cursor_rows=500) as emu:
         with Transport(api_key=emu.api_key, base_url=emu.url) as transport:
-            walk = CursorWalk(LOGS_PATH, _windows(["buy"], T0, T0 + 9000, 1), limit=100, cap=500)
-            pages = [p.columns for p in Paginator(transport, walk, max_concurrency=2, progress=False,
+            walk = CursorWalk(LOGS_PATH, time_windows(["buy"], T0, T0 + 9000, 1), limit=100, cap=500)
+            pages = [p.content for p in Paginator(transport, walk, max_concurrency=2, progress=False,
                                                   codec=PageCodec(logs=True))]
     df, dropped = build_frame(pages)
     assert walk.splits >= 3 and walk.refused == 0
@@ -192,3 +192,16 @@ def test_faults_on_the_logs_endpoint_are_retried():
         emu.inject("drop", times=1, path=LOGS_PATH, page=2)
         df = read(emu, "buy", T0, T0 + 1500, max_concurrency=1, retry=FAST)
     assert len(df) == 1500
+
+
+def test_a_progress_callable_follows_a_range_read_and_its_chunks(logs_emu):
+    stamps = sorted(int(e["timestamp"]) for e in logs_emu.events("purchase"))
+    seen = []
+    df = read(logs_emu, "purchase", stamps[0], stamps[-1] + 1, page_size=100, progress=seen.append)
+    assert [p.pages for p in seen] == list(range(1, len(seen) + 1)) and len(seen) > 1
+    assert all(a.rows < b.rows for a, b in zip(seen, seen[1:]))
+    assert seen[-1].rows == len(df) and {p.total for p in seen} == {None}  # the logs endpoint gives no total
+    seen.clear()
+    chunks = list(read(logs_emu, "purchase", stamps[0], stamps[-1] + 1, page_size=100, chunksize=500,
+                       progress=seen.append))
+    assert seen[-1].rows == sum(map(len, chunks)) == len(df)

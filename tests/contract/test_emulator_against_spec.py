@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from statsig_pandas import AuthenticationError, StatsigAPIError, read_events
-from statsig_pandas.reader import event_path
+from statsig_pandas.endpoints import event_path
 from statsig_pandas.transport import Transport
 
 pytestmark = pytest.mark.contract
@@ -44,10 +44,10 @@ def test_emulator_error_answers_fit_the_spec(proxied):
     emu, prism = proxied
     wrong = Transport(api_key="console-notTheEmulatorsKey", base_url=prism.url, session=prism.session())
     with wrong, pytest.raises(AuthenticationError):
-        wrong.get_json(event_path("purchase"), {"page": 1, "limit": 5}, page=1)
+        wrong.get(event_path("purchase"), {"page": 1, "limit": 5}, page=1)
     transport = Transport(api_key=emu.api_key, base_url=prism.url, session=prism.session())
     with transport, pytest.raises(StatsigAPIError) as info:
-        transport.get_json(event_path("purchase"), {"page": 0, "limit": 5}, page=0)
+        transport.get(event_path("purchase"), {"page": 0, "limit": 5}, page=0)
     assert info.value.status == 400
     # 401 and 400 are documented answers: their bodies fit the documented schemas.
     assert [(status, violations) for status, _, violations in prism.answers] == [(401, None), (400, None)]

@@ -18,7 +18,7 @@ import requests
 
 from statsig_pandas import AuthenticationError, StatsigAPIError, StatsigError, StatsigWarning, read_events
 from statsig_pandas.frame import SCHEMA, STRING_DTYPE
-from statsig_pandas.reader import event_path
+from statsig_pandas.endpoints import event_path
 from statsig_pandas.transport import Transport
 
 pytestmark = pytest.mark.contract
@@ -55,7 +55,7 @@ def test_prism_rejects_a_request_the_spec_forbids(prism):
     # The referee is awake: without this, a silent Prism would let every other test pass.
     transport = Transport(api_key=prism.api_key, base_url=prism.url, session=prism.session())
     with transport, pytest.raises(StatsigAPIError) as info:
-        transport.get_json(event_path("add_to_cart"), {"page": "first", "limit": 7}, page=1)
+        transport.get(event_path("add_to_cart"), {"page": "first", "limit": 7}, page=1)
     assert info.value.status == 400
     [(status, _, violations)] = prism.answers
     assert status == 400 and "page" in json.dumps(json.loads(violations))
@@ -118,7 +118,7 @@ def test_documented_401_becomes_authentication_error_without_any_key(prism, spec
     session.mount("http://", _WithoutKey())
     transport = Transport(api_key=prism.api_key, base_url=prism.url, session=session)
     with transport, pytest.raises(AuthenticationError) as info:
-        transport.get_json(event_path("add_to_cart"), {"page": 1, "limit": 7}, page=1)
+        transport.get(event_path("add_to_cart"), {"page": 1, "limit": 7}, page=1)
 
     [(status, _, violations)] = prism.answers
     assert status == 401 and "security" in violations.lower()  # Prism saw no key: the header really was gone
