@@ -107,7 +107,8 @@ class Watchdog:
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._run, name="statsig-deadline", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            elif self._heap[0][2] is attempt:  # the watchdog sleeps until an earlier deadline: wake it
+                self._cond.notify()
         return attempt
 
     def done(self, attempt: Attempt) -> None:

@@ -17,7 +17,7 @@ from .errors import StatsigError, StatsigWarning, find_stack_level
 from .frame import ChunkAssembler, build_frame
 from .pagination import CursorWalk, PageNumberWalk, Paginator, Progress, ReadProgress
 from .retry import RetryPolicy
-from .transport import API_VERSION, Transport
+from .transport import API_VERSION, MAX_RESPONSE_BYTES, Transport
 
 __all__ = ["read_events"]
 
@@ -58,6 +58,7 @@ def read_events(
     start: Any = None,
     end: Any = None,
     chunksize: int | None = None,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
 ) -> pd.DataFrame | Iterator[pd.DataFrame]:
     """Read Statsig events into a typed DataFrame.
 
@@ -92,7 +93,8 @@ def read_events(
     expand_metadata : bool, default False
         Add a ``metadata.<key>`` column for every metadata key.
     timeout : float, default 30
-        Seconds to connect and to wait for each read of a response.
+        Seconds one attempt at a page may take, from connecting to the last
+        byte of the body (a server trickling bytes is a timeout, retried as one).
     session : requests.Session, optional
         A session of your own (proxies, certificates). It is not closed.
     retry : RetryPolicy, optional
@@ -104,6 +106,9 @@ def read_events(
     chunksize : int, optional
         With a time range: return an iterator of frames of at most this many
         rows, in time order, so a long range never has to fit in memory.
+    max_response_bytes : int, default 64 MiB
+        The largest page body accepted, measured after decompression; a
+        larger one is a :class:`ResponseFormatError`.
 
     Returns
     -------
@@ -143,7 +148,7 @@ def read_events(
     check_read_options(errors=errors, page_size=page_size, max_concurrency=max_concurrency, chunksize=chunksize,
                   retry=retry)
     options = dict(api_key=api_key, base_url=base_url, timeout=timeout, session=session, retry=retry,
-                   pool_size=max_concurrency)
+                   pool_size=max_concurrency, max_response_bytes=max_response_bytes)
     if start is None and end is None:
         if chunksize is not None:
             raise StatsigError("chunksize needs a time range: pass start= (and end=)")
