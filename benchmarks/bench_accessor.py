@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 import statsig_pandas  # noqa: F401  (registers df.statsig)
-from statsig_pandas.testing.synthetic import synthetic_frame
+from statsig_pandas.testing import synthetic_frame
 
 DAY_MS = 86_400_000
 END_MS = 1_775_000_000_000  # fixed: every run builds the same frame

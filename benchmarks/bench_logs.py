@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import KEY_ENV, Targets, emulator_process, mb, peak_rss, reset_peak_rss  # noqa: E402
+from common import KEY_ENV, Targets, emulator_process, mb, peak_rss, reset_peak_rss
 
 DAY = 86_400_000
 START_MS = 1_788_220_800_000  # 2026-09-01T00:00:00Z

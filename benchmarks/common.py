@@ -7,8 +7,8 @@ import re
 import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 KEY_ENV = "BENCH_EMULATOR_KEY"
 

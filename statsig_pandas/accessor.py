@@ -49,7 +49,7 @@ class StatsigAccessor:
     Examples
     --------
     >>> import statsig_pandas
-    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> from statsig_pandas.testing import synthetic_frame
     >>> df = synthetic_frame(1_000, seed=1, end_ms=1_774_000_000_000)
     >>> df.statsig.value_counts("source", top=2).index.tolist()
     ['js-client', 'statsig-node']

@@ -1,15 +1,45 @@
-"""``statsig-pandas``: the command line (emulator, fetch, report, demo)."""
+"""``statsig-pandas``: the command line (emulator, fetch, report, demo).
+
+``fetch`` writes what ``read_events`` returns. Where it goes depends on ``-o``:
+
+- no ``-o``: the first and last rows are printed;
+- ``-o events.csv``: one CSV file, ``metadata`` as JSON text (its folder is created if needed, as for every ``-o``);
+- ``-o events.parquet`` without a range: one Parquet file, ``metadata`` as JSON text;
+- with ``--start`` (a time range, through ``/console/v1/logs``), ``-o events.parquet`` or ``-o events/``
+  is the day-partitioned dataset folder of :func:`statsig_pandas.to_parquet`: streamed, resumable (run the
+  same command again after an interruption), read back with :func:`statsig_pandas.read_parquet`;
+  ``-o events.csv`` is still one CSV file, written chunk by chunk so the range never has to fit in memory.
+
+Files are written under a temporary name and renamed once complete, so a failed fetch leaves no half file.
+Every error is one line on stderr and a non-zero exit status, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-from .errors import StatsigError
+from . import SCHEMA, StatsigError, __version__, read_events, render_report, to_parquet
+from .frame import metadata_json
 
 __all__ = ["main"]
+
+DEMO_EVENTS = ("add_to_cart", "purchase")
+# Rows held in memory at once when a range streams: to_parquet's default chunk.
+CHUNK_ROWS = 200_000
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and the subcommands inherit it)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _emulator(args: argparse.Namespace) -> int:
@@ -30,58 +60,129 @@ def _emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output_kind(output: str, *, ranged: bool) -> str:
+    """``"csv"``, ``"parquet"`` (one file) or ``"dataset"`` (a to_parquet folder), or a StatsigError."""
+    path = Path(output)
+    folder = output.endswith(("/", os.sep)) or path.is_dir()
+    suffix = path.suffix.lower()
+    if suffix == ".csv" and not folder:
+        return "csv"
+    if suffix == ".parquet" or folder:
+        if ranged:
+            if path.exists() and not path.is_dir():
+                raise StatsigError(f"{output} is a file; a time range is written as a dataset folder: "
+                                   "choose another path, or -o with .csv")
+            return "dataset"
+        if folder:
+            raise StatsigError(f"{output} is a folder: a dataset folder needs a time range (--start); "
+                               "without one, -o takes a .csv or .parquet file")
+        return "parquet"
+    raise StatsigError(f"-o takes a .csv or .parquet file, or with --start a dataset folder (a .parquet name or "
+                       f"a trailing /), not {output!r}")
+
+
 def _fetch(args: argparse.Namespace) -> int:
-    from .reader import read_events
-
-    df = read_events(args.names, page_size=args.page_size, errors=args.errors)
-    if args.output:
-        if args.output.endswith(".parquet"):
-            import pyarrow.parquet as pq
-
-            from .parquet import arrow_table
-
-            pq.write_table(arrow_table(df), args.output)
-        else:
-            from .frame import metadata_json
-
-            out = df.assign(metadata=df["metadata"].map(metadata_json))
-            out.to_csv(args.output, index=False)
-        print(f"wrote {len(df)} events to {args.output}", file=sys.stderr)
+    if args.end is not None and args.start is None:
+        raise StatsigError("--end needs --start (a range's end defaults to now)")
+    if args.chunksize is not None and (args.start is None or not args.output):
+        raise StatsigError("--chunksize is for a time range streamed to a file: give --start and -o")
+    ranged = args.start is not None
+    kind = _output_kind(args.output, ranged=ranged) if args.output else None
+    if kind is not None:  # before any request: a folder that cannot be made fails now, not after the read
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    options = dict(page_size=args.page_size, errors=args.errors, max_concurrency=args.max_concurrency,
+                   progress=False if args.quiet else None)
+    if ranged:
+        options.update(start=args.start, end=args.end)
+    chunksize = CHUNK_ROWS if args.chunksize is None else args.chunksize
+    if kind == "dataset":
+        written = to_parquet(args.names, args.output, chunksize=chunksize, **options)
+        print(f"wrote {written['rows_written']} events to {args.output} ({written['days_written']} days written, "
+              f"{written['days_skipped']} already there)", file=sys.stderr)
+        return 0
+    if kind == "csv" and ranged:
+        rows = _write_csv(read_events(args.names, chunksize=chunksize, **options), args.output)
     else:
-        print(df.to_string(max_rows=20))
+        df = read_events(args.names, **options)
+        if kind is None:
+            print(df.to_string(max_rows=20, show_dimensions=True))
+            return 0
+        rows = _write_csv([df], args.output) if kind == "csv" else _write_parquet(df, args.output)
+    print(f"wrote {rows} events to {args.output}", file=sys.stderr)
     return 0
+
+
+def _flat(df):
+    """A frame a file can hold: ``metadata`` as JSON text (CSV and Parquet have no type for varying dicts)."""
+    return df.assign(metadata=df["metadata"].map(metadata_json))
+
+
+@contextmanager
+def _atomically(output: str) -> Iterator[Path]:
+    """A temporary path beside ``output``, renamed to it on success and removed on failure."""
+    final = Path(output)
+    partial = final.with_name(f".{final.name}.partial")
+    try:
+        yield partial
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _write_csv(frames: Iterable, output: str) -> int:
+    import pandas as pd
+
+    rows = 0
+    with _atomically(output) as partial, open(partial, "w", newline="", encoding="utf-8") as file:
+        for frame in frames:
+            _flat(frame).to_csv(file, index=False, header=file.tell() == 0)
+            rows += len(frame)
+        if file.tell() == 0:  # an empty range: still a CSV with its header
+            pd.DataFrame(columns=list(SCHEMA)).to_csv(file, index=False)
+    return rows
+
+
+def _write_parquet(df, output: str) -> int:
+    with _atomically(output) as partial:
+        _flat(df).to_parquet(partial, index=False)
+    return len(df)
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .report import render_report
-
+    """``report`` and ``demo`` (which is ``report --demo`` on the demo events)."""
+    names = args.names or (list(DEMO_EVENTS) if args.demo else None)
+    if not names:
+        raise StatsigError("report needs event names (or --demo)")
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.demo:
+        print(f"Rendering a report on {' and '.join(names)}: synthetic events from the embedded Statsig "
+              "emulator (no account, no network)", flush=True)
     params = {"freq": args.freq, "tz": args.tz, "top": args.top}
     if args.title:
         params["title"] = args.title
-    path = render_report(args.names, args.output, demo=args.demo, progress=not args.quiet, **params)
-    print(f"wrote {path}", flush=True)
-    return 0
-
-
-DEMO_EVENTS = ["add_to_cart", "purchase"]
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from .report import render_report
-
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    print(f"Rendering a report on {' and '.join(DEMO_EVENTS)}: synthetic events from the embedded Statsig "
-          "emulator (no account, no network)", flush=True)
-    path = render_report(DEMO_EVENTS, out, demo=True, progress=not args.quiet, freq="D")
+    path = render_report(names, out, demo=args.demo, progress=not args.quiet, **params)
     print(f"Report written to {path.resolve()}", flush=True)
     return 0
 
 
+def _report_options(parser: argparse.ArgumentParser, *, output: str | None) -> None:
+    """What ``report`` and ``demo`` share: the output, the template's parameters, the progress bar."""
+    if output is None:
+        parser.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    else:
+        parser.add_argument("-o", "--output", default=output, help=f"the HTML file to write (default {output})")
+    parser.add_argument("--freq", default="D", help="bucket of the timelines: h, D, W (default D)")
+    parser.add_argument("--tz", default=None, help="time zone of buckets and heatmap, e.g. Europe/Paris")
+    parser.add_argument("--top", type=int, default=10, help="values in the top-values chart (default 10)")
+    parser.add_argument("--title", help="report title (default: the event names)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="statsig-pandas", description="Statsig event data in pandas.")
+    parser = _Parser(prog="statsig-pandas", description="Statsig event data in pandas.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     emu = sub.add_parser("emulator", help="serve synthetic events on an emulator of the Console API")
@@ -92,28 +193,34 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     emu.set_defaults(func=_emulator)
 
-    fetch = sub.add_parser("fetch", help="read events (key from $STATSIG_CONSOLE_API_KEY)")
-    fetch.add_argument("names", nargs="+")
-    fetch.add_argument("-o", "--output", help="a .csv or .parquet file; default: print")
-    fetch.add_argument("--page-size", type=int, default=100)
-    fetch.add_argument("--errors", choices=("raise", "coerce"), default="raise")
+    fetch = sub.add_parser("fetch", help="read events (key from $STATSIG_CONSOLE_API_KEY)",
+                           description="Read events: the recent window, or a time range with --start.")
+    fetch.add_argument("names", nargs="+", metavar="NAME", help="event names")
+    fetch.add_argument("-o", "--output", metavar="PATH",
+                       help="a .csv or .parquet file, or with --start a dataset folder (a .parquet name or a "
+                            "trailing /); default: print")
+    fetch.add_argument("--start", metavar="DATE",
+                       help="read [start, end) through /console/v1/logs, e.g. 2026-10-01 (naive: UTC)")
+    fetch.add_argument("--end", metavar="DATE", help="end of the range, exclusive (default: now)")
+    fetch.add_argument("--page-size", type=int, default=None, metavar="N",
+                       help="rows asked for per request (default 100, or 1000 with --start)")
+    fetch.add_argument("--max-concurrency", type=int, default=4, metavar="N",
+                       help="requests in flight at once (default 4)")
+    fetch.add_argument("--chunksize", type=int, default=None, metavar="ROWS",
+                       help=f"with --start: rows held in memory at once, and per Parquet file (default {CHUNK_ROWS:,})")
+    fetch.add_argument("--errors", choices=("raise", "coerce"), default="raise",
+                       help="an unparseable timestamp: fail, or NaT with a warning (default raise)")
+    fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     fetch.set_defaults(func=_fetch)
 
     report = sub.add_parser("report", help="render a shareable HTML report (key from $STATSIG_CONSOLE_API_KEY)")
-    report.add_argument("names", nargs="+", metavar="NAME", help="event names")
-    report.add_argument("-o", "--output", required=True, help="the HTML file to write")
-    report.add_argument("--freq", default="D", help="bucket of the timelines: h, D, W (default D)")
-    report.add_argument("--tz", default=None, help="time zone of buckets and heatmap, e.g. Europe/Paris")
-    report.add_argument("--top", type=int, default=10, help="values in the top-values chart (default 10)")
-    report.add_argument("--title", help="report title (default: the event names)")
+    report.add_argument("names", nargs="*", metavar="NAME", help="event names (with --demo: add_to_cart purchase)")
     report.add_argument("--demo", action="store_true", help="synthetic events from the embedded emulator")
-    report.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    report.set_defaults(func=_report)
+    _report_options(report, output=None)
 
-    demo = sub.add_parser("demo", help="render a report on synthetic events from the embedded emulator")
-    demo.add_argument("-o", "--output", default="reports/demo.html", help="default: reports/demo.html")
-    demo.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    demo.set_defaults(func=_demo)
+    demo = sub.add_parser("demo", help="report --demo: a report on synthetic events, no account needed")
+    _report_options(demo, output="reports/demo.html")
+    demo.set_defaults(names=list(DEMO_EVENTS), demo=True)
     return parser
 
 
@@ -123,7 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except StatsigError as exc:
         print(f"statsig-pandas: error: {exc}", file=sys.stderr)
-        return 1
+    except OSError as exc:  # the output cannot be written: a missing folder, no permission, a full disk
+        print(f"statsig-pandas: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("statsig-pandas: interrupted", file=sys.stderr)
+        return 130
+    return 1
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ matplotlib style is assumed, and figures use a constrained layout so nothing
 is clipped when exported to a report.
 
 >>> from statsig_pandas import plotting
->>> from statsig_pandas.testing.synthetic import synthetic_frame
+>>> from statsig_pandas.testing import synthetic_frame
 >>> ax = plotting.plot_timeline(synthetic_frame(500, end_ms=1_774_000_000_000), freq="D")
 >>> ax.get_title()
 'Events per day'
@@ -22,6 +22,9 @@ import numpy as np
 import pandas as pd
 
 from . import _options, analysis
+from ._chartstyle import bucket_name as _bucket_name
+from ._chartstyle import no_data as _no_data
+from ._chartstyle import value_label as _label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -30,9 +33,6 @@ __all__ = ["plot_timeline", "plot_value_counts", "plot_activity_heatmap"]
 
 #: Series drawn by name in a timeline; the rest are summed as "(other)".
 MAX_SERIES = 10
-_LABEL_CHARS = 40
-_FREQ_NAMES = {"s": "second", "min": "minute", "h": "hour", "D": "day", "W": "week", "MS": "month",
-               "ME": "month", "M": "month", "QS": "quarter", "QE": "quarter", "YS": "year", "YE": "year"}
 
 
 def _axes(ax: Axes | None, *, figsize: tuple[float, float]) -> Axes:
@@ -42,23 +42,6 @@ def _axes(ax: Axes | None, *, figsize: tuple[float, float]) -> Axes:
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
-
-
-def _short(label: str) -> str:
-    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "\u2026"
-
-
-def _label(value: Any) -> str:
-    return _short(analysis.display_label(value))
-
-
-def _bucket_name(freq: Any) -> str:
-    text = freq if isinstance(freq, str) else getattr(freq, "freqstr", str(freq))
-    return _FREQ_NAMES.get(text) or _FREQ_NAMES.get(text.split("-")[0]) or f"{text} bucket"
-
-
-def _no_data(ax: Axes) -> None:
-    ax.text(0.5, 0.5, "No events", transform=ax.transAxes, ha="center", va="center", color="0.4")
 
 
 def plot_timeline(
@@ -95,7 +78,7 @@ def plot_timeline(
 
     Examples
     --------
-    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> from statsig_pandas.testing import synthetic_frame
     >>> ax = plot_timeline(synthetic_frame(500, end_ms=1_774_000_000_000), freq="D", by="source")
     >>> ax.get_legend().get_title().get_text()
     'source'
@@ -217,7 +200,7 @@ def plot_activity_heatmap(df: pd.DataFrame, *, tz: Any = None, ax: Axes | None =
 
     Examples
     --------
-    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> from statsig_pandas.testing import synthetic_frame
     >>> ax = plot_activity_heatmap(synthetic_frame(500, end_ms=1_774_000_000_000), tz="Europe/Paris")
     >>> ax.images[0].get_array().shape
     (7, 24)

@@ -1,4 +1,18 @@
-"""Shared fixtures: a real emulator of the Console API on 127.0.0.1."""
+"""Shared fixtures: a real emulator of the Console API on 127.0.0.1.
+
+Where a test goes:
+
+- ``tests/test_<module>.py`` for the module it tests, named by the module's own name
+  (``reader.py`` -> ``test_reader.py``, ``testing/synthetic.py`` -> ``test_synthetic.py``, the ``browser/``
+  package -> ``test_browser.py``); a test of the package's surface (``__all__``, imports, dependencies)
+  goes in ``test_packaging.py``, of the ``statsig-pandas`` command in ``test_cli.py``.
+- A second concern of one module gets a suffix: ``test_reader_logs.py`` (time-range reads),
+  ``test_frame_metadata.py``, ``test_emulator_logs.py`` (the emulator's logs endpoint, ``testing/logs.py``).
+- ``contract/`` holds the tests that need Prism (Statsig's OpenAPI spec served by a mock server),
+  ``e2e/`` the ones that drive Chromium (JupyterLab, a rendered report); each skips without its tool.
+- Helpers shared by several files live in ``support.py``; fixtures shared by several files live here.
+- Docstring examples are run by ``test_docstring_examples.py``: no file of their own.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +23,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from statsig_pandas.testing import StatsigEmulator  # noqa: E402
+from statsig_pandas.testing import StatsigEmulator
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import pytest
 import statsig_pandas
 from statsig_pandas import StatsigAccessor, StatsigError, analysis, read_events
 from statsig_pandas.frame import empty_frame
-from statsig_pandas.testing.synthetic import synthetic_frame
+from statsig_pandas.testing import synthetic_frame
 
 END_MS = 1_775_000_000_000
 

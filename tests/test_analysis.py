@@ -13,7 +13,7 @@ import pytest
 from statsig_pandas import StatsigError, _kernels, analysis
 from statsig_pandas.analysis import FrameSchemaError
 from statsig_pandas.frame import EMPTY_METADATA, empty_frame, expand_metadata_columns
-from statsig_pandas.testing.synthetic import synthetic_frame
+from statsig_pandas.testing import synthetic_frame
 
 END_MS = 1_775_000_000_000  # 2026-03-31 23:33 UTC: fixed, so every run sees the same events
 PARIS = "Europe/Paris"
@@ -443,8 +443,8 @@ def test_numeric_value(make_events):
     expected = [19.99, np.nan, np.nan, 3.0, -25.0, 4.0, 0.5, np.nan, np.nan, np.nan, 19.99]
     np.testing.assert_array_equal(result.to_numpy(), expected)
     # The same from plain Python strings with a missing value, and from an empty frame.
-    plain = pd.DataFrame({"value": pd.Series(texts + [None], dtype=object, index=range(10, 22))})
-    np.testing.assert_array_equal(analysis.numeric_value(plain).to_numpy(), expected + [np.nan])
+    plain = pd.DataFrame({"value": pd.Series([*texts, None], dtype=object, index=range(10, 22))})
+    np.testing.assert_array_equal(analysis.numeric_value(plain).to_numpy(), [*expected, np.nan])
     assert analysis.numeric_value(plain).index.equals(plain.index)
     assert analysis.numeric_value(empty_frame()).empty
 
@@ -486,6 +486,25 @@ def test_summary_of_empty_and_untimed_frames(make_events):
     df = make_events([("2026-03-01 10:00", "e", "s", "", "1"), ("2026-03-01 11:00", "e", "s", "", "2")])
     df.loc[0, "timestamp"] = pd.NaT
     assert analysis.summary(df)["summary"][("events", "without timestamp")] == 1
+
+
+def test_summary_numbers_are_what_the_summary_shows(events, make_events):
+    numbers = analysis.summary_numbers(events)
+    assert (numbers.events, numbers.users, numbers.untimed) == (len(events), events["userID"].nunique(), 0)
+    assert (numbers.first, numbers.last) == (events["timestamp"].min(), events["timestamp"].max())
+    assert numbers.span == events["timestamp"].max() - events["timestamp"].min()
+    table = analysis.summary(events)["summary"]["events"]
+    assert table.to_dict() == {"total": numbers.events, "users": numbers.users, "first": numbers.first,
+                               "last": numbers.last}
+    df = make_events([("2026-03-01 10:00", "e", "s", "", "1"), ("2026-03-01 11:00", "e", "s", "", "1")])
+    df.loc[1, "timestamp"] = pd.NaT
+    untimed = analysis.summary_numbers(df)
+    assert (untimed.events, untimed.users, untimed.untimed) == (2, 1, 1)
+    assert untimed.first == untimed.last == pd.Timestamp("2026-03-01 10:00", tz="UTC")
+    empty = analysis.summary_numbers(empty_frame())
+    assert (empty.events, empty.users) == (0, 0) and empty.first is pd.NaT and empty.span is pd.NaT
+    with pytest.raises(StatsigError, match="missing column"):
+        analysis.summary_numbers(pd.DataFrame({"timestamp": []}))
 
 
 # ---------------------------------------------------------------- frames from elsewhere

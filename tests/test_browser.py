@@ -1,4 +1,4 @@
-"""The event browser, kernel side: drive the controls from Python, check what each view shows."""
+"""The event browser's view, kernel side: drive the controls from Python, check what each view shows."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ import time
 import pandas as pd
 import pytest
 
-from statsig_pandas.browser import ALL, EventBrowser, browse
-from statsig_pandas.errors import StatsigConnectionError, StatsigError
+from statsig_pandas import plotting
+from statsig_pandas.browser import ALL, EventBrowser
+from statsig_pandas.browser._charts import TimelineChart, TopValuesChart, png
 from statsig_pandas.decode import convert_dicts
+from statsig_pandas.errors import StatsigError
 from statsig_pandas.frame import build_frame
-from statsig_pandas.testing import StatsigEmulator, synthetic_events
+from statsig_pandas.testing import synthetic_events
+from statsig_pandas.testing.synthetic import synthetic_frame
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -217,21 +220,47 @@ def test_top_values_chart_follows_filters(browser, events):
 
 
 def test_only_what_changed_is_recomputed(browser, monkeypatch):
-    from statsig_pandas import plotting
-
     calls = []
-    for name in ("plot_timeline", "plot_value_counts"):
-        real = getattr(plotting, name)
-        monkeypatch.setattr(plotting, name,
-                            lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+    for chart, name in ((TimelineChart, "timeline"), (TopValuesChart, "top_values")):
+        monkeypatch.setattr(chart, "show", lambda self, *a, _real=chart.show, _name=name, **k:
+                            calls.append(_name) or _real(self, *a, **k))
     timeline = bytes(browser.views.timeline.value)
     browser.controls.bucket.value = "D"
-    assert calls == ["plot_timeline"]
+    assert calls == ["timeline"]
     assert bytes(browser.views.timeline.value) != timeline
     browser.next_page()
-    assert calls == ["plot_timeline"]
+    assert calls == ["timeline"]
     browser.controls.source.value = "js-client"
-    assert sorted(calls) == ["plot_timeline", "plot_timeline", "plot_value_counts"]
+    assert sorted(calls) == ["timeline", "timeline", "top_values"]
+
+
+def _from_scratch(browser) -> tuple[bytes, bytes]:
+    """The two charts as the plotting functions draw the browser's matching events into a new figure
+    (those the browser counts, whose categories order values of equal counts)."""
+    frame, users = browser.state.matching(browser.filters), browser.controls.metric.value == "users"
+    return (png(lambda ax: plotting.plot_timeline(frame, freq=browser.freq, users=users, ax=ax)),
+            png(lambda ax: plotting.plot_value_counts(frame, top=10, ax=ax)))
+
+
+def test_charts_updated_in_place_show_what_the_plotting_functions_draw(browser):
+    c = browser.controls
+    steps = [("name", "purchase"), ("bucket", "D"), ("metric", "users"), ("user", "no such user"), ("user", ""),
+             ("values", ("books",)), ("values", ()), ("bucket", "min"), ("name", ALL), ("source", "js-client"),
+             ("metric", "events"), ("bucket", "W")]
+    assert (bytes(browser.views.timeline.value), bytes(browser.views.top_values.value)) == _from_scratch(browser)
+    for control, value in steps:
+        getattr(c, control).value = value
+        shown = bytes(browser.views.timeline.value), bytes(browser.views.top_values.value)
+        assert shown == _from_scratch(browser), f"after {control}={value!r}"  # the same pixels, byte for byte
+
+
+def test_a_timeline_with_a_million_events_a_bucket_keeps_its_title_clear_of_the_axis_multiplier():
+    # Counts of a million or more get a "1e6" above the y axis; matplotlib moves the title up for it.
+    million = synthetic_frame(1_050_000, seed=2, end_ms=1_774_000_000_000, span_ms=2_400_000, users=50)
+    browser = EventBrowser(million, debounce=0)
+    browser.controls.bucket.value = "h"
+    assert int(browser.timeline.max()) >= 1_000_000
+    assert bytes(browser.views.timeline.value) == _from_scratch(browser)[0]
 
 
 # -- debouncing ------------------------------------------------------------------------------------
@@ -352,89 +381,6 @@ def test_bad_options_are_clear_errors(events, kwargs):
 def test_options_are_keyword_only(events):
     with pytest.raises(TypeError):
         EventBrowser(events, 0)
-
-
-# -- the live variant ----------------------------------------------------------------------------
-def test_live_browser_fetches_with_progress_then_browses(api):
-    live = browse("purchase, add_to_cart")
-    assert live.browser is None and "nothing fetched" in repr(live)
-    live.fetch_button.click()
-    expected = api.events("purchase") + api.events("add_to_cart")
-    assert len(live.frame) == len(expected)
-    assert live.progress.value == live.progress.max == len(expected)
-    assert live.progress.bar_style == "success"
-    assert live.progress_label.value == f"{len(expected):,} / {len(expected):,} events"
-    assert f"read {len(expected):,} events" in live.status.value
-    assert live.area.children == (live.browser.widget,)
-    assert live.browser.summary.startswith(f"{len(expected):,} events")
-    assert set(live.frame["name"]) == {"purchase", "add_to_cart"}
-
-
-def test_live_browser_progress_survives_retried_pages():
-    with StatsigEmulator(n_events=600, seed=2) as emu:
-        emu.inject("drop_body", page=2)  # half a body, then the connection closes
-        emu.inject("drop", page=3)
-        live = browse("purchase", api_key=emu.api_key, base_url=emu.url)
-        frame = live.fetch()
-        served = len(emu.events("purchase"))
-    assert frame is not None and len(frame) == served
-    assert live.progress_label.value == f"{served:,} / {served:,} events"
-
-
-def test_live_browser_unknown_event_is_a_message(api):
-    live = browse(["no_such_event"])
-    assert live.fetch() is None
-    assert "no such event" in live.status.value and "404" in live.status.value
-    assert live.browser is None and live.progress.bar_style == "danger"
-    assert not live.fetch_button.disabled
-
-
-def test_live_browser_bad_key_is_a_message_without_the_key(emulator):
-    secret = "console-PLANTED-secret-1234"
-    live = browse("purchase", api_key=secret, base_url=emulator.url)
-    live.fetch()
-    assert "refused the key" in live.status.value and "401" in live.status.value
-    assert secret not in live.status.value and secret not in repr(live)
-    assert "PLANTED" not in live.status.value
-
-
-def test_live_browser_without_a_key_says_how_to_give_one(emulator):
-    live = browse("purchase", base_url=emulator.url)
-    live.fetch()
-    assert "STATSIG_CONSOLE_API_KEY" in live.status.value
-
-
-def test_live_browser_network_failure_is_a_message(api, monkeypatch):
-    def unreachable(*args, **kwargs):
-        raise StatsigConnectionError("could not read page 1 from https://statsigapi.net: timed out")
-
-    monkeypatch.setattr("statsig_pandas.browser.read_events", unreachable)
-    live = browse("purchase")
-    live.fetch()
-    assert "could not reach the Statsig API" in live.status.value
-
-
-def test_live_browser_needs_names(api):
-    live = browse()
-    live.names.value = " , "
-    assert live.fetch() is None
-    assert "type one or more event names" in live.status.value
-
-
-def test_live_browser_shows_read_warnings_as_notes_and_browses_unparseable_times():
-    raw = synthetic_events(60, seed=2, names=("purchase",))
-    raw[5]["timestamp"] = "not a time"
-    with StatsigEmulator(raw) as emu:
-        live = browse("purchase", api_key=emu.api_key, base_url=emu.url, errors="coerce")
-        frame = live.fetch()
-    assert len(frame) == 60
-    assert "<i>note: 1 event(s) had an unparseable timestamp" in live.status.value
-    browser = live.browser
-    assert browser.summary.startswith("60 events")
-    # The event without a time is listed last, and a time range leaves it out.
-    assert pd.isna(browser.page_frame(browser.pages - 1)["timestamp"].iloc[-1])
-    browser.controls.time_range.index = (0, len(browser.controls.time_range.options) - 2)
-    assert browser.filtered["timestamp"].notna().all()
 
 
 # -- in a real kernel ------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ import pytest
 
 import statsig_pandas  # noqa: F401  (registers df.statsig)
 from statsig_pandas import analysis, plotting
+from statsig_pandas._chartstyle import LABEL_CHARS
 from statsig_pandas.frame import empty_frame
-from statsig_pandas.testing.synthetic import synthetic_frame
+from statsig_pandas.testing import synthetic_frame
 
 END_MS = 1_775_000_000_000
 PARIS = "Europe/Paris"
@@ -74,7 +75,7 @@ def test_plots_draw_into_a_given_axes(events):
 
 
 def test_value_counts_plot(make_events):
-    df = make_events([("2026-03-01", "e", "s", v, "1") for v in ["", "", "", "books", "books", "toys"] + ["x" * 60]])
+    df = make_events([("2026-03-01", "e", "s", v, "1") for v in ["", "", "", "books", "books", "toys", "x" * 60]])
     ax = df.statsig.plot_value_counts(top=3)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == ["(empty)", "books", "toys"]
@@ -84,7 +85,7 @@ def test_value_counts_plot(make_events):
     assert ax.yaxis_inverted(), "the most frequent on top"
     assert [t.get_text() for t in ax.texts] == ["3", "2", "1"]
     long = df.statsig.plot_value_counts(top=10)
-    assert max(len(t.get_text()) for t in long.get_yticklabels()) == plotting._LABEL_CHARS
+    assert max(len(t.get_text()) for t in long.get_yticklabels()) == LABEL_CHARS
 
 
 def test_value_counts_plot_of_a_source_column(events):

@@ -21,9 +21,9 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .logs import LOGS_PATH, MAX_CURSOR_ROWS, LogsEndpoint, LogsRequestError, LogStore, epoch_ms
@@ -93,12 +93,12 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes: with Nagle's algorithm the client's delayed ACK
     # stalls every keep-alive answer by ~40 ms.
     disable_nagle_algorithm = True
-    server: "_Server"
+    server: _Server
 
-    def log_message(self, format, *args):  # noqa: A002 - quiet: tests read .requests instead
+    def log_message(self, format, *args):  # quiet: tests read .requests instead
         pass
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self.server.emulator._handle(self)
 
 
@@ -188,7 +188,7 @@ class StatsigEmulator:
     @classmethod
     def for_logs(cls, n_events: int = 2_000_000, *, names: Iterable[str] = DEFAULT_EVENT_NAMES,
                  start_ms: int | None = None, end_ms: int | None = None, seed: int = 0, users: int = 10_000,
-                 prerender: bool = False, **kwargs) -> "StatsigEmulator":
+                 prerender: bool = False, **kwargs) -> StatsigEmulator:
         """An emulator of ``n_events`` synthetic events over ``[start_ms, end_ms)`` (default: the last 30 days).
 
         Built column by column (:meth:`LogStore.synthetic`): ten million
@@ -218,7 +218,7 @@ class StatsigEmulator:
             for event in events:
                 self._by_name.setdefault(event.get("name"), []).append(event)
                 self._all.append(event)
-            for items in list(self._by_name.values()) + [self._all]:
+            for items in [*self._by_name.values(), self._all]:
                 items.sort(key=lambda e: _ts(e), reverse=True)
 
     def events(self, name: str | None = None) -> list[dict]:
@@ -264,7 +264,7 @@ class StatsigEmulator:
     def port(self) -> int:
         return self._server.server_address[1] if self._server else self._port
 
-    def start(self) -> "StatsigEmulator":
+    def start(self) -> StatsigEmulator:
         if self._server is None:
             self._server = _Server((self._host, self._port), _Handler)
             self._server.emulator = self
@@ -280,7 +280,7 @@ class StatsigEmulator:
             self._thread.join(timeout=5)
             self._server = None
 
-    def __enter__(self) -> "StatsigEmulator":
+    def __enter__(self) -> StatsigEmulator:
         return self.start()
 
     def __exit__(self, *exc) -> None:

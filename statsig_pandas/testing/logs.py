@@ -58,7 +58,7 @@ from itertools import pairwise
 import msgspec
 import numpy as np
 
-from .synthetic import COUNTRIES, DEFAULT_EVENT_NAMES, PLANS, SOURCES, VALUES, _weights
+from .synthetic import COUNTRIES, DEFAULT_EVENT_NAMES, PLANS, SOURCES, VALUES, rank_weights
 
 __all__ = ["LOGS_PATH", "LogStore", "LogsEndpoint", "LogsQuery", "LogsRequestError", "event_name_filter"]
 
@@ -226,14 +226,14 @@ class LogStore:
         if n_events < 0 or start_ms >= end_ms:
             raise ValueError("need n_events >= 0 and start_ms < end_ms")
         rng = np.random.default_rng(seed)
-        counts = rng.multinomial(n_events, _weights(len(names)))
+        counts = rng.multinomial(n_events, rank_weights(len(names)))
         bounds = np.concatenate([[0], np.cumsum(counts)])
         ts = rng.integers(start_ms, end_ms, size=n_events, dtype=np.int64)
         for b, e in pairwise(bounds):
             ts[b:e].sort()  # each name's rows in time order: the index is the sort
-        source = rng.choice(len(SOURCES), size=n_events, p=_weights(len(SOURCES))).astype(np.int8)
+        source = rng.choice(len(SOURCES), size=n_events, p=rank_weights(len(SOURCES))).astype(np.int8)
         amounts = [f"{a:.2f}" for a in np.round(rng.gamma(2.0, 15.0, size=1000), 2)]
-        value = rng.choice(len(VALUES), size=n_events, p=_weights(len(VALUES))).astype(np.int16)
+        value = rng.choice(len(VALUES), size=n_events, p=rank_weights(len(VALUES))).astype(np.int16)
         if "purchase" in names:  # purchases mostly log an amount
             b, e = bounds[names.index("purchase")], bounds[names.index("purchase") + 1]
             as_amount = value[b:e] % 4 != 0
@@ -381,7 +381,7 @@ class LogStore:
             return b"[" + b",".join(self._rendered[rows].tolist()) + b"]"
         return b"[" + b",".join(self._render(rows)) + b"]"
 
-    def prerender(self) -> "LogStore":
+    def prerender(self) -> LogStore:
         """Render every row once, so that serving a page is a slice and a join (~0.1 ms).
 
         For benchmarks of concurrent clients: they measure the client, and on two cores a

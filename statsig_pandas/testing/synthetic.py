@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["synthetic_events", "DEFAULT_EVENT_NAMES"]
+__all__ = ["synthetic_events", "synthetic_frame", "rank_weights", "DEFAULT_EVENT_NAMES"]
 
 DEFAULT_EVENT_NAMES = ("add_to_cart", "purchase", "page_view")
 SOURCES = ("js-client", "statsig-node", "py-server", "ios-client", "android-client")
@@ -43,9 +43,9 @@ def synthetic_events(
     ts = day0 + rng.integers(0, days, size=n) * 86_400_000 + hour_of * 3_600_000 + rng.integers(0, 3_600_000, size=n)
     ts = np.where((ts > end_ms) | (ts <= start_ms), end_ms - rng.integers(0, span_ms, size=n), ts)
     ts = np.sort(ts)[::-1]
-    name_idx = rng.choice(len(names), size=n, p=_weights(len(names)))
-    source_idx = rng.choice(len(SOURCES), size=n, p=_weights(len(SOURCES)))
-    value_idx = rng.choice(len(VALUES), size=n, p=_weights(len(VALUES)))
+    name_idx = rng.choice(len(names), size=n, p=rank_weights(len(names)))
+    source_idx = rng.choice(len(SOURCES), size=n, p=rank_weights(len(SOURCES)))
+    value_idx = rng.choice(len(VALUES), size=n, p=rank_weights(len(VALUES)))
     amounts = np.round(rng.gamma(2.0, 15.0, size=n), 2)
     user_ids = rng.zipf(1.3, size=n) % users
     has_meta = rng.random(n) < 0.2
@@ -66,7 +66,12 @@ def synthetic_events(
     return events
 
 
-def _weights(k: int) -> np.ndarray:
+def rank_weights(k: int) -> np.ndarray:
+    """Probabilities of ``k`` choices proportional to 1/rank: the first the most frequent (Zipf's law).
+
+    >>> rank_weights(3).round(3).tolist()
+    [0.545, 0.273, 0.182]
+    """
     w = 1.0 / np.arange(1, k + 1)
     return w / w.sum()
 
@@ -114,7 +119,7 @@ def synthetic_frame(
 
     Examples
     --------
-    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> from statsig_pandas.testing import synthetic_frame
     >>> df = synthetic_frame(1_000, seed=1, end_ms=1_774_000_000_000)
     >>> len(df), str(df["timestamp"].dtype)
     (1000, 'datetime64[ms, UTC]')
@@ -144,11 +149,11 @@ def synthetic_frame(
     def strings(pool: Sequence[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
         return pd.array(pa.array(list(pool), type=pa.string()).take(pa.array(codes)), dtype=STRING_DTYPE)
 
-    name_idx = _draw(rng, _weights(len(names)), n)
-    source_idx = _draw(rng, _weights(len(SOURCES)), n)
+    name_idx = _draw(rng, rank_weights(len(names)), n)
+    source_idx = _draw(rng, rank_weights(len(SOURCES)), n)
     # Purchases mostly log an amount: 500 distinct amounts listed after the category values.
     amounts = [f"{a:.2f}" for a in np.round(rng.gamma(2.0, 15.0, size=500), 2)]
-    value_idx = _draw(rng, _weights(len(VALUES)), n)
+    value_idx = _draw(rng, rank_weights(len(VALUES)), n)
     as_amount = (np.asarray(names)[name_idx] == "purchase") & (value_idx % 4 != 0)
     value_idx = np.where(as_amount, len(VALUES) + rng.integers(0, len(amounts), size=n), value_idx)
     # A truncated Zipf law over the user IDs (numpy's zipf sampler is slow for a near 1).
