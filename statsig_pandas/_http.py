@@ -16,7 +16,7 @@ import heapq
 import socket
 import threading
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -67,7 +67,7 @@ class Attempt:
         if connection is not None:
             _shutdown(connection)
 
-    def __enter__(self) -> "Attempt":
+    def __enter__(self) -> Attempt:
         _current.attempt = self
         return self
 
@@ -192,6 +192,6 @@ def read_body(response: requests.Response, attempt: Attempt, *, cap: int, chunk:
             raise BodyTooLarge(size, cap, encoded=bool(response.headers.get("Content-Encoding")))
         if time.monotonic() > attempt.deadline:
             response.close()
-            raise DeadlinePassed(f"the answer took longer than the deadline of the attempt")
+            raise DeadlinePassed("the answer took longer than the deadline of the attempt")
         parts.append(part)
     return b"".join(parts)

@@ -62,7 +62,7 @@ class DatasetLock:
         self.path = Path(root) / LOCK_FILE
         self._fd: int | None = None
 
-    def acquire(self) -> "DatasetLock":
+    def acquire(self) -> DatasetLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         if not _try_lock(fd):
             holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "unknown"
@@ -83,7 +83,7 @@ class DatasetLock:
             finally:
                 os.close(fd)
 
-    def __enter__(self) -> "DatasetLock":
+    def __enter__(self) -> DatasetLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:

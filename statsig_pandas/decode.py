@@ -519,7 +519,10 @@ class JoinedPage:
 
 
 def _convert_joined(pages: list[JoinedPage]) -> PageColumns | None:
-    """The pages' rows as one PageColumns, one conversion per field; None if a time overflows int64 (or is NaT's value)."""
+    """The pages' rows as one PageColumns, one conversion per field.
+
+    None if a time overflows int64 or is NaT's value: each page is then converted on its own.
+    """
     rows = sum(p.rows for p in pages)
     fields = [split_joined(_NUL.join(p.texts[k] for p in pages).encode(), rows, sep=b"\x00") for k in range(5)]
     if any(f is None for f in fields):

@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import quote, quote_plus
 import sys
+from urllib.parse import quote, quote_plus
 
 __all__ = [
     "StatsigError",

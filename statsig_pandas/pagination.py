@@ -376,7 +376,6 @@ class CursorWalk(Walk):
         self.windows: dict[tuple, TimeWindow] = {}
         self.queue: list[PageRequest] = []
         self.ended: list[str] = []  # why chains ended before the server said they were done
-        self.out_of_range = 0  # rows the server sent outside the window asked for, dropped
         self.splits = 0
         self.refused = 0  # cursors the server refused before the walk expected it to (read by tests only)
         for window in windows:
@@ -422,10 +421,11 @@ class CursorWalk(Walk):
             window.done = True
         elif str(cursor) in window.cursors:
             window.done = True
-            self._end(window, "the server sent a cursor it had sent before")
+            self._end(window, "the server sent a cursor it had sent before (the cursor did not advance)")
         elif window.stalls >= self.MAX_STALLS:
             window.done = True
-            self._end(window, f"{window.stalls} pages in a row brought no new event")
+            self._end(window, f"{window.stalls} pages in a row brought no new event (the cursor did not "
+                              "advance)")
         elif window.rows + self.limit > self.cap:
             self._split(window)
         else:
@@ -442,15 +442,13 @@ class CursorWalk(Walk):
         inside = pc.fill_null(pc.and_(pc.greater_equal(ts, window.start), pc.less(ts, window.end)), True)
         if pc.all(inside).as_py():
             return
-        mask = inside.to_numpy(zero_copy_only=False)
-        self.out_of_range += int(len(mask) - mask.sum())
-        page.content = page.content.filter(mask, coerced=page.content.coerced)
+        page.content = page.content.filter(inside.to_numpy(zero_copy_only=False), coerced=page.content.coerced)
 
     def _end(self, window: TimeWindow, why: str) -> None:
         missing = (f"events before {_iso(window.oldest)} in it may be missing" if window.oldest is not None
                    else "its events may be missing")
         self.ended.append(f"the logs walk of [{_iso(window.start)}, {_iso(window.end)}) stopped after "
-                          f"{window.seq + 1} page(s): {why} (the cursor did not advance); {missing}")
+                          f"{window.seq + 1} page(s): {why}; {missing}")
 
     def finish(self) -> list[str]:
         return list(self.ended)
@@ -556,11 +554,11 @@ class Paginator:
         try:
             data, pagination = envelope_data(body, request)
             content = self.codec.convert(data, page=request.page or 0)
-        except ResponseFormatError as error:  # the body's shape: say which request it answered
-            error.url = error.url or self.transport.url(request.path)
-            raise self.transport.scrub_error(error) from None
-        except StatsigError as error:  # a value the codec refused: its text is the server's
-            raise self.transport.scrub_error(error) from None
+        except StatsigError as error:  # the body's shape, or a value the codec refused: the server's text
+            if isinstance(error, ResponseFormatError):  # say which request it answered
+                error.url = error.url or self.transport.url(request.path)
+            self.transport.scrub_error(error)
+            raise
         return Page(request, len(data), pagination, content, content.digest())  # the per-row events go now
 
     def _progress(self, bar, rows: int):

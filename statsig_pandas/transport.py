@@ -13,16 +13,18 @@ import json
 import math
 import numbers
 import os
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import msgspec
 import requests
 import tenacity
 
-from ._http import BodyTooLarge, Cancelled, DeadlinePassed, Watchdog, WatchedAdapter, read_body
+from ._http import Attempt, BodyTooLarge, Cancelled, DeadlinePassed, Watchdog, WatchedAdapter, read_body
 from ._version import __version__
 from .errors import (
+    SNIPPET,
     AuthenticationError,
     NotFoundError,
     RateLimitError,
@@ -30,7 +32,6 @@ from .errors import (
     StatsigAPIError,
     StatsigConnectionError,
     StatsigError,
-    SNIPPET,
     redact,
     scrub,
     scrub_error,
@@ -232,7 +233,7 @@ class Transport:
         """Abort the requests in flight and start no other: the read they belong to is over."""
         self._watchdog.cancel()
 
-    def __enter__(self) -> "Transport":
+    def __enter__(self) -> Transport:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -276,7 +277,8 @@ class Transport:
         finally:
             self._watchdog.done(attempt)
 
-    def _follow(self, url: str, params: Mapping[str, Any], page: int | None, attempt) -> tuple[requests.Response, bytes]:
+    def _follow(self, url: str, params: Mapping[str, Any], page: int | None,
+                attempt: Attempt) -> tuple[requests.Response, bytes]:
         home = _origin(self.base_url)
         for _ in range(MAX_REDIRECTS + 1):
             try:
@@ -370,9 +372,11 @@ class Transport:
         try:
             return parse(content)
         except (ValueError, TypeError, RecursionError) as exc:  # msgspec.DecodeError is a ValueError
-            why = "nested too deeply" if isinstance(exc, RecursionError) else scrub(str(exc), self.__key, limit=80)
-            snippet = scrub(content, self.__key)
-            raise ResponseFormatError(
-                f"page {page} from {url} (HTTP {status}) is not JSON ({why}): {snippet!r}",
-                status=status, page=page, snippet=snippet, url=url,
-            ) from None
+            raise self._not_json(exc, content, status=status, page=page, url=url) from None
+
+    def _not_json(self, exc: Exception, content: bytes, *, status: int, page: int | None,
+                  url: str) -> ResponseFormatError:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else scrub(str(exc), self.__key, limit=80)
+        snippet = scrub(content, self.__key)
+        return ResponseFormatError(f"page {page} from {url} (HTTP {status}) is not JSON ({why}): {snippet!r}",
+                                   status=status, page=page, snippet=snippet, url=url)

@@ -23,7 +23,7 @@ PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "AL
 def test_an_answer_trickled_byte_by_byte_is_a_timeout_and_is_retried(headers_too):
     with RawServer(trickle(delay=0.1, max_bytes=50, headers_too=headers_too)) as server:
         began = time.monotonic()
-        with pytest.raises(StatsigConnectionError, match="(?i)timed out|timeout|deadline"):
+        with pytest.raises(StatsigConnectionError, match=r"(?i)timed out|timeout|deadline"):
             read_events("buy", api_key="console-test", base_url=server.url, timeout=0.5, retry=TWO_TRIES,
                         progress=False)
         took = time.monotonic() - began
@@ -65,7 +65,7 @@ def test_loopback_requests_of_a_session_of_ones_own_skip_the_environment_proxy(l
 def test_plain_http_is_refused_before_any_connection_to_a_proxy_off_loopback(no_network):
     with StatsigEmulator(n_events=300, names=["buy"], seed=1) as emu, requests.Session() as session:
         session.proxies = {"http": "http://192.0.2.10:3128", "all": "http://192.0.2.10:3128"}
-        with pytest.raises(StatsigError, match="(?i)proxy") as caught:
+        with pytest.raises(StatsigError, match=r"(?i)proxy") as caught:
             read_events("buy", session=session, retry=TWO_TRIES, **opts(emu))
         served = len(emu.requests)
     assert not isinstance(caught.value, StatsigConnectionError)  # refused, not tried and failed

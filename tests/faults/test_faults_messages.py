@@ -10,9 +10,9 @@ import sys
 from urllib.parse import quote
 
 import pytest
-from faults.helpers import Outcome, T0, ev, events_body, opts
+from faults.helpers import T0, Outcome, ev, events_body, opts
 
-from statsig_pandas import ResponseFormatError, StatsigAPIError, StatsigError, StatsigWarning, read_events
+from statsig_pandas import ResponseFormatError, StatsigAPIError, StatsigError, read_events
 from statsig_pandas.testing import StatsigEmulator
 
 # A key with characters that URL-encoding changes; "S3cr3t" is in every spelling of it.
@@ -87,7 +87,7 @@ DEEP = b'{"data": [], "pagination": {}, "x": ' + b"[" * 200_000 + b"]" * 200_000
 
 
 def test_deeply_nested_json_is_a_response_format_error():
-    with echoing(DEEP) as emu, pytest.raises(ResponseFormatError, match="(?i)nest|deep"):
+    with echoing(DEEP) as emu, pytest.raises(ResponseFormatError, match=r"(?i)nest|deep"):
         read(emu)
 
 
@@ -100,20 +100,20 @@ def test_deeply_nested_json_in_an_error_answer_is_still_the_api_error():
 def test_invalid_utf8_in_metadata_is_a_response_format_error():
     good = events_body([ev(T0, meta={"plan": "PLACEHOLDER"})], itemsPerPage=100, pageNumber=1, totalItems=1)
     with echoing(good.replace(b"PLACEHOLDER", b"caf\xe9")) as emu, \
-            pytest.raises(ResponseFormatError, match="(?i)utf-8|utf8|encoding"):
+            pytest.raises(ResponseFormatError, match=r"(?i)utf-8|utf8|encoding"):
         read(emu)
 
 
 @pytest.mark.parametrize("location", ["http://[::1", "http://127.0.0.1:99999/x", "http://[::1]:port/"])
 def test_a_malformed_redirect_location_is_a_typed_error(location):
-    with echoing(b"", kind="redirect", location=location) as emu, pytest.raises(StatsigError, match="(?i)redirect"):
+    with echoing(b"", kind="redirect", location=location) as emu, pytest.raises(StatsigError, match=r"(?i)redirect"):
         read(emu)
 
 
 @pytest.mark.parametrize("base_url", ["http://[::1", "http://127.0.0.1:８０８０", "http://ｌocalhost:8080",
                                       "http://127.0.0.1:99999", b"http://127.0.0.1:8080", 8080])
 def test_a_malformed_base_url_is_refused_before_any_request(base_url, no_network):
-    with pytest.raises(StatsigError, match="(?i)base_url|url"):
+    with pytest.raises(StatsigError, match=r"(?i)base_url|url"):
         read_events("buy", api_key=KEY, base_url=base_url, progress=False)
     assert no_network == []
 

@@ -76,10 +76,10 @@ def test_second_writer_on_a_dataset_is_refused_and_the_first_loses_nothing(slow_
     try:
         assert wait_for(lambda: len(slow_logs.requests) >= 3, timeout=30), reap(first, 1)
         began = time.monotonic()
-        with pytest.raises(StatsigError, match="(?i)another|in use|locked"):
+        with pytest.raises(StatsigError, match=r"(?i)another|in use|locked"):
             sp.to_parquet(NAMES, path, start=ms(START), end=ms(END), **opts(slow_logs))
         assert time.monotonic() - began < 2
-        out, err = reap(first)
+        _, err = reap(first)
     finally:
         if first.poll() is None:
             first.kill()

@@ -126,7 +126,7 @@ def test_a_gzip_body_inflating_past_the_cap_is_refused():
         emu.inject("json", page=1, body=bomb, headers={"Content-Encoding": "gzip"})
         tracemalloc.start()
         try:
-            with pytest.raises(ResponseFormatError, match="(?i)larger|too large|exceeds|cap"):
+            with pytest.raises(ResponseFormatError, match=r"(?i)larger|too large|exceeds|cap"):
                 read_events("buy", **opts(emu))
             _, peak = tracemalloc.get_traced_memory()
         finally:
@@ -139,10 +139,10 @@ def test_a_body_over_a_configured_cap_is_refused_compressed_or_not():
                       totalItems=2000)
     with StatsigEmulator(n_events=100, names=["buy"], seed=4) as emu:
         emu.inject("json", page=1, body=big)
-        with pytest.raises(ResponseFormatError, match="(?i)larger|too large|exceeds|cap"):
+        with pytest.raises(ResponseFormatError, match=r"(?i)larger|too large|exceeds|cap"):
             read_events("buy", max_response_bytes=1_000_000, **opts(emu))
         emu.inject("json", page=1, body=gzip.compress(big), headers={"Content-Encoding": "gzip"})
-        with pytest.raises(ResponseFormatError, match="(?i)larger|too large|exceeds|cap"):
+        with pytest.raises(ResponseFormatError, match=r"(?i)larger|too large|exceeds|cap"):
             read_events("buy", max_response_bytes=1_000_000, **opts(emu))
         assert len(read_events("buy", max_response_bytes=1_000_000, **opts(emu))) == 100  # the cap leaves the rest
 
