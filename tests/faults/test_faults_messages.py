@@ -135,3 +135,13 @@ def test_the_cli_reports_a_nested_answer_without_a_traceback():
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "statsig-pandas: error:" in done.stderr, done.stderr[-2000:]
     assert not leaks(done.stderr, done.stdout)
+
+
+@pytest.mark.parametrize("timeout", [0, "30s", math.nan])
+def test_a_bad_timeout_of_a_dask_read_is_refused_where_it_is_built(timeout):
+    sdd = pytest.importorskip("statsig_pandas.dask")
+    with StatsigEmulator(n_events=10, names=["buy"], api_key=KEY) as emu:
+        with pytest.raises(StatsigError, match="timeout"):
+            sdd.read_events("buy", start="2026-09-01", end="2026-09-02", timeout=timeout, api_key=KEY,
+                            base_url=emu.url)
+        assert emu.requests == []
