@@ -217,7 +217,7 @@ class Transport:
                 raise StatsigError(f"refusing to send the API key over plain http through the proxy at "
                                    f"{_proxy_host(proxy)}: only a proxy on loopback may carry plain http")
         # Loopback requests never take a proxy from the environment (as NO_PROXY=localhost,127.0.0.1,::1).
-        self._proxies = {"no_proxy": host} if loopback else None
+        self._proxies = {"no_proxy": "*"} if loopback else None  # every request here goes to that host
         self._session = session
         self._watchdog = Watchdog()
 
