@@ -437,11 +437,12 @@ class CursorWalk(Walk):
     def _keep_inside(self, page: Page, window: TimeWindow) -> None:
         """Drop the rows outside ``[window.start, window.end)``: the server's bounds are not documented."""
         ts = page.content.timestamp
-        if not len(ts):
+        if not len(ts) or ts.null_count == len(ts):
+            return
+        bounds = pc.min_max(ts)  # one call for the usual page, wholly inside
+        if window.start <= bounds["min"].as_py() and bounds["max"].as_py() < window.end:
             return
         inside = pc.fill_null(pc.and_(pc.greater_equal(ts, window.start), pc.less(ts, window.end)), True)
-        if pc.all(inside).as_py():
-            return
         page.content = page.content.filter(inside.to_numpy(zero_copy_only=False), coerced=page.content.coerced)
 
     def _end(self, window: TimeWindow, why: str) -> None:
