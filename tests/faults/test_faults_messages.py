@@ -64,6 +64,14 @@ def test_an_event_that_is_not_an_object_is_scrubbed():
     assert len(caught.value.snippet) <= 300
 
 
+def test_an_unparseable_timestamp_quoted_in_the_error_is_scrubbed():
+    body = events_body([ev(T0), ev(f"at {KEY.upper()}", value=quote(KEY, safe=""))], itemsPerPage=100,
+                       pageNumber=1, totalItems=2)
+    with echoing(body) as emu, pytest.raises(StatsigError, match="timestamp") as caught:
+        read(emu)
+    assert not leaks(str(caught.value), caught.value.args)
+
+
 def test_an_invalid_total_in_a_warning_is_scrubbed_and_short():
     body = events_body([ev(T0)], itemsPerPage=100, pageNumber=1, totalItems=f"{quote(KEY, safe='')} " * 100)
     with echoing(body) as emu:
