@@ -151,9 +151,12 @@ def _write_day(root: Path, day: str, lo: int, hi: int, names: list[str], read: d
     staging.mkdir()
     rows = 0
     chunks = read_events(names, start=timestamp_utc(lo), end=timestamp_utc(hi), **read)
-    for number, chunk in enumerate(chunks):
-        pq.write_table(arrow_table(chunk), staging / f"part-{number:05d}.parquet")
-        rows += len(chunk)
+    try:
+        for number, chunk in enumerate(chunks):
+            pq.write_table(arrow_table(chunk), staging / f"part-{number:05d}.parquet")
+            rows += len(chunk)
+    finally:  # Ctrl-C while a chunk is written: the read's requests in flight stop now, not at exit
+        chunks.close()
     final = root / f"day={day}"
     if final.exists():  # written by a run that stopped before recording it
         shutil.rmtree(final)
