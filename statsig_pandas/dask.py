@@ -35,7 +35,7 @@ from .endpoints import equal_edges
 from .errors import StatsigError
 from .frame import empty_frame
 from .retry import RetryPolicy
-from .transport import normalize_base_url, resolve_key
+from .transport import check_timeout, normalize_base_url, resolve_key
 
 __all__ = ["MAX_PARTITIONS", "ApiKey", "read_events"]
 
@@ -180,7 +180,8 @@ def read_events(
         What an unparseable timestamp does, as in the pandas reader. Its
         :class:`StatsigWarning` is issued on the worker, not here.
     timeout : float, default 30
-        Seconds to connect and to wait for each read of a response.
+        Seconds one attempt at a page may take, from connecting to the last
+        byte of the body, as in the pandas reader.
     retry : RetryPolicy, optional
         How 429, 5xx and dropped connections are retried, per request.
     cache : True, str, path-like or Cache, optional
@@ -228,6 +229,7 @@ def read_events(
     key = ApiKey(resolve_key(api_key))
     base_url = normalize_base_url(base_url)
     check_read_options(errors=errors, page_size=page_size, max_concurrency=max_concurrency, retry=retry)
+    timeout = check_timeout(timeout)  # here, not on a worker at compute time
     start_ms, end_ms = time_range(start, end)
     cache, _ = cache_and_settle(cache, settle)
     edges = _partition_edges(names, start_ms, end_ms, partition_freq)

@@ -208,14 +208,25 @@ def _parse_one_timestamp(raw: Any) -> int | None:
     return None
 
 
-def _timestamps(text: pa.Array, records: Sequence[dict], *, errors: str, page: int) -> tuple[pa.Array, int]:
-    # Fast path: every timestamp is a string of digits, as documented.
+_INT64_MIN = -(2**63)  # pandas' NaT: a time of that value would silently become a missing one
+
+
+def _epoch_ms_fast(text: pa.Array) -> pa.Array | None:
+    """The times as int64 if each is a whole number a timestamp can hold; None to take the slow path."""
     try:
         arr = text.cast(pa.int64())  # the method costs less per call than pc.cast
-        if not arr.null_count:
-            return arr, 0
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
+        return None
+    if arr.null_count or (len(arr) and pc.min(arr).as_py() == _INT64_MIN):
+        return None
+    return arr
+
+
+def _timestamps(text: pa.Array, records: Sequence[dict], *, errors: str, page: int) -> tuple[pa.Array, int]:
+    # Fast path: every timestamp is a string of digits, as documented.
+    arr = _epoch_ms_fast(text)
+    if arr is not None:
+        return arr, 0
     raw = [r.get("timestamp") for r in records]
     parsed = [_parse_one_timestamp(r) for r in raw]
     bad = [i for i, v in enumerate(parsed) if v is None]
@@ -253,7 +264,7 @@ def _records_metadata(records: Sequence[Any], key: str, *, page: int, errors: st
     except AttributeError:
         bad = next(r for r in records if not isinstance(r, dict))
         raise ResponseFormatError(
-            f"page {page}: an event is {type(bad).__name__}, not a JSON object", page=page, snippet=repr(bad)[:200]
+            f"page {page}: an event is {type(bad).__name__}, not a JSON object", page=page, snippet=repr(bad)[:2000]
         ) from None
     metadata, bad_meta = _page_metadata(metas)
     if bad_meta and errors == "raise":
@@ -408,7 +419,7 @@ def convert_lists(fields: Sequence[list], metadata: Sequence, *, page: int, erro
         texts = split_joined(joined, len(metadata), sep=b"\x00", binary=True)
         timestamp, name, source, value, user, *ids = _text_arrays(list(fields))
         try:
-            timestamp = pc.cast(timestamp, _UTC_MS).cast(pa.int64()) if logs else timestamp.cast(pa.int64())
+            timestamp = pc.cast(timestamp, _UTC_MS).cast(pa.int64()) if logs else _epoch_ms_fast(timestamp)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             timestamp = None
         if timestamp is not None and not timestamp.null_count:
@@ -508,15 +519,17 @@ class JoinedPage:
 
 
 def _convert_joined(pages: list[JoinedPage]) -> PageColumns | None:
-    """The pages' rows as one PageColumns, one conversion per field; None if a time overflows int64."""
+    """The pages' rows as one PageColumns, one conversion per field.
+
+    None if a time overflows int64 or is NaT's value: each page is then converted on its own.
+    """
     rows = sum(p.rows for p in pages)
     fields = [split_joined(_NUL.join(p.texts[k] for p in pages).encode(), rows, sep=b"\x00") for k in range(5)]
     if any(f is None for f in fields):
         raise StatsigError(f"a value on one of pages {sorted({p.page for p in pages})} holds a NUL character; "
                            "such pages must be converted with convert_lists")
-    try:
-        timestamp = fields[0].cast(pa.int64())
-    except pa.ArrowInvalid:
+    timestamp = _epoch_ms_fast(fields[0])
+    if timestamp is None:
         return None
     metadata = split_joined(b"\x00".join(p.metadata_text for p in pages), rows, sep=b"\x00", binary=True)
     return PageColumns(page=pages[0].page, timestamp=timestamp, name=fields[1], source=fields[2],
@@ -573,19 +586,19 @@ class _Body(msgspec.Struct, Generic[E], gc=False):
     pagination: dict[str, Any] | None = None
 
 
-def envelope_data(body: Any, request: Any) -> tuple[list, dict]:
-    """The ``data`` list and ``pagination`` object of a documented envelope."""
+def envelope_data(body: Any, request: Any) -> tuple[list, dict | None]:
+    """The ``data`` list and ``pagination`` object of a documented envelope (None if it has none)."""
     if isinstance(body, _Body):
-        return body.data, body.pagination or {}
+        return body.data, body.pagination
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        snippet = repr(body)[:200]
+        snippet = repr(body)[:2000]  # cut to a snippet once the key is scrubbed from it
         raise ResponseFormatError(
             f"page {request.page} of {request.path} is not the documented {{message, data, pagination}} "
             f"envelope: {snippet}",
             status=200, page=request.page, snippet=snippet,
         )
     pagination = body.get("pagination")
-    return body["data"], pagination if isinstance(pagination, dict) else {}
+    return body["data"], pagination if isinstance(pagination, dict) else None
 
 
 class PageCodec:
@@ -616,8 +629,13 @@ class PageCodec:
     def parse(self, content: bytes) -> Any:
         """The body: typed structs if it has the documented shape, plain JSON values otherwise.
 
-        Raises ``ValueError`` (``msgspec.DecodeError``) if it is not JSON.
+        Raises ``ValueError`` (``msgspec.DecodeError``, ``UnicodeDecodeError``)
+        if it is not JSON in UTF-8.
         """
+        if not content.isascii():
+            # The metadata is kept as raw JSON, which the decoder does not check: check the text here,
+            # so that a bad byte is this page's error and not the whole read's, later.
+            content.decode("utf-8")
         # A value with a NUL in it (escaped: JSON has no raw one) cannot be joined by NULs.
         if b"\\u0000" not in content:
             try:

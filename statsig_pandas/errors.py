@@ -38,6 +38,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from urllib.parse import quote, quote_plus
 
 __all__ = [
     "StatsigError",
@@ -51,19 +52,61 @@ __all__ = [
     "FrameSchemaError",
     "StatsigWarning",
     "find_stack_level",
+    "SNIPPET",
     "redact",
+    "scrub",
+    "scrub_error",
 ]
 
-# Statsig echoes (part of) the key in its 401 message; scrub anything key-shaped.
-_KEY_PATTERN = re.compile(r"(?:console|secret|client)-[A-Za-z0-9_\-]+")
+# Statsig echoes (part of) the key in its 401 message; scrub anything key-shaped, in any case, and
+# percent-encoded characters in it too (a key quoted into a URL).
+_KEY_PATTERN = re.compile(r"(?:console|secret|client)-(?:[A-Za-z0-9_\-]|%[0-9A-Fa-f]{2})+", re.IGNORECASE)
+
+#: The most characters of server text any message, attribute or warning carries.
+SNIPPET = 200
+
+
+def _spellings(secret: str) -> set[str]:
+    """The ways a secret can appear in server text: as is, and URL-encoded (``+`` for a space, or not)."""
+    return {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
 
 
 def redact(text: str, *secrets: str | None) -> str:
-    """Return ``text`` with every secret and every key-shaped token replaced."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+    """Return ``text`` with every secret and every key-shaped token replaced, whatever their case.
+
+    Examples
+    --------
+    >>> redact("bad key CONSOLE-ABC%2BDEF, also console-abc+def; CLIENT-xyz", "console-abc+def")
+    'bad key ***, also ***; CLIENT-***'
+    """
+    spellings = sorted({s for secret in secrets if secret for s in _spellings(secret)}, key=len, reverse=True)
+    if spellings:
+        text = re.sub("|".join(map(re.escape, spellings)), "***", text, flags=re.IGNORECASE)
     return _KEY_PATTERN.sub(lambda m: m.group(0).split("-", 1)[0] + "-***", text)
+
+
+def scrub(text: str | bytes, *secrets: str | None, limit: int = SNIPPET) -> str:
+    """Server text made fit for a message: redacted first, then cut to ``limit`` characters.
+
+    Examples
+    --------
+    >>> scrub(b"key console-abc " + b"x" * 300, limit=20)
+    'key console-*** xxxx...'
+    """
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text[:limit * 20]).decode("utf-8", "replace")
+    text = redact(text[:limit * 20], *secrets)  # cut generously first: a key must not be cut in two
+    return text[:limit] + ("..." if len(text) > limit else "")
+
+
+def scrub_error(error: StatsigError, *secrets: str | None) -> StatsigError:
+    """``error`` with its message and every text attribute scrubbed (in place; returned for ``raise``)."""
+    error.args = tuple(scrub(a, *secrets, limit=3 * SNIPPET) if isinstance(a, str) else a for a in error.args)
+    for name in ("snippet", "body", "message"):
+        value = getattr(error, name, None)
+        if isinstance(value, str):
+            setattr(error, name, scrub(value, *secrets, limit=500 if name == "body" else SNIPPET))
+    return error
 
 
 class StatsigError(Exception):

@@ -16,6 +16,8 @@ plans one request per chain of cursors, each after the last.
 
 from __future__ import annotations
 
+import datetime as _dt
+import itertools
 import math
 import threading
 import warnings
@@ -26,7 +28,7 @@ from typing import Any, Callable, Iterator, Protocol, Union
 import pyarrow.compute as pc
 
 from .decode import EVENTS, JoinedPage, PageCodec, PageColumns, envelope_data
-from .errors import ResponseFormatError, StatsigAPIError, StatsigError, StatsigWarning, find_stack_level
+from .errors import SNIPPET, ResponseFormatError, StatsigAPIError, StatsigError, StatsigWarning, find_stack_level
 from .transport import Transport
 
 __all__ = ["PageRequest", "Walk", "PageNumberWalk", "CursorWalk", "TimeWindow", "Paginator", "ConcurrencyLimit",
@@ -81,7 +83,7 @@ class Page:
 
     request: PageRequest
     items: int  # events in the answer's ``data``
-    pagination: dict  # the answer's ``pagination`` object, as sent ({} if none)
+    pagination: dict | None  # the answer's ``pagination`` object, as sent (None if it had none)
     content: PageColumns | JoinedPage  # the events converted, or joined for converting in bulk
     fingerprint: bytes  # equal for answers of equal events: how a page served twice is told
     #: The walk's watermark once this page (and every page yielded before it) was taken in.
@@ -154,6 +156,15 @@ class Walk(Protocol):
         return None
 
 
+def _pages_covering(gaps: list[tuple[int, int]], size: int) -> Iterator[int]:
+    """The page numbers (1-based, ascending, once each) whose items cover the sorted ``gaps``."""
+    last = 0
+    for start, stop in gaps:
+        for page in range(max(start // size + 1, last + 1), (stop - 1) // size + 2):
+            last = page
+            yield page
+
+
 class PageNumberWalk(Walk):
     """``page``/``limit`` pagination of the events endpoint.
 
@@ -189,6 +200,7 @@ class PageNumberWalk(Walk):
         self.end: int | None = None  # first page known to be past the end
         self.round = 0
         self.ignored_page: tuple[int, int] | None = None  # (asked, answered) when the server ignores `page`
+        self.unpaginated: tuple[int, int] | None = None  # (page, events) of the first answer without pagination
         self.uncovered = 0
 
     def _request(self, page: int, round_: int = 0) -> PageRequest:
@@ -202,6 +214,9 @@ class PageNumberWalk(Walk):
     def receive(self, page: Page) -> bool:
         number = page.request.page
         data, pagination = page.items, page.pagination
+        if pagination is None:  # nothing says whether more follows: read no further, and say so
+            self.unpaginated = self.unpaginated or (number, data)
+            pagination = {}
         answered = _number(pagination.get("pageNumber"))
         previous = self.pages.get(number - 1)
         if (answered is not None and answered != number) or (
@@ -284,13 +299,20 @@ class PageNumberWalk(Walk):
         if not gaps or self.round >= self.max_rounds:
             return []
         self.round += 1
-        size = self.per_page
-        wanted = sorted({p for start, stop in gaps for p in range(start // size + 1, (stop - 1) // size + 2)})
-        wanted = wanted[:max(self.lookahead, len(self.pages))]  # a lying total must not cost millions of requests
+        # As many pages as were seen at most, found lazily: a total that jumps to a billion must cost
+        # neither a billion requests nor the memory to list them.
+        budget = max(self.lookahead, len(self.pages))
+        wanted = itertools.islice(_pages_covering(gaps, self.per_page), budget)
         return [self._request(p, self.round) for p in wanted]
 
     def finish(self) -> list[str]:
         messages = []
+        if self.unpaginated:
+            page, events = self.unpaginated
+            messages.append(
+                f"page {page} of {self.path} had no pagination object: the walk stopped after it "
+                f"({events} event(s) on it); the server did not say how many more it holds, so an unknown "
+                "number of events may be missing")
         if self.ignored_page:
             asked, answered = self.ignored_page
             messages.append(
@@ -320,10 +342,17 @@ class TimeWindow:
     rows: int = 0
     oldest: int | None = None  # the oldest timestamp read so far (answers come newest first)
     done: bool = False
+    cursors: set = field(default_factory=set, repr=False)  # every cursor this chain was given
+    stalls: int = 0  # pages in a row that brought nothing new
+    last_fingerprint: Any = None
 
     @property
     def key(self) -> tuple:
         return (self.start, self.end, tuple(sorted(self.params.items())))
+
+
+def _iso(ms: int) -> str:
+    return _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 class CursorWalk(Walk):
@@ -337,12 +366,16 @@ class CursorWalk(Walk):
     but the boundary millisecond, whose events are told apart by ``id``.
     """
 
+    #: Pages in a row a chain may bring nothing new on (empty, or the same events again) before it ends.
+    MAX_STALLS = 2
+
     def __init__(self, path: str, windows: list[TimeWindow], *, limit: int = 1000, cap: int = 100_000):
         self.path = path
         self.limit = limit
         self.cap = cap
         self.windows: dict[tuple, TimeWindow] = {}
         self.queue: list[PageRequest] = []
+        self.ended: list[str] = []  # why chains ended before the server said they were done
         self.splits = 0
         self.refused = 0  # cursors the server refused before the walk expected it to (read by tests only)
         for window in windows:
@@ -370,20 +403,56 @@ class CursorWalk(Walk):
 
     def receive(self, page: Page) -> bool:
         window = self._window(page.request)
+        self._keep_inside(page, window)
         pagination = page.pagination
         window.rows += page.items
         oldest = pc.min(page.content.timestamp).as_py() if len(page.content) else None
         if oldest is not None:
             window.oldest = oldest if window.oldest is None else min(window.oldest, oldest)
+        if pagination is None:
+            window.done = True
+            self._end(window, "an answer had no pagination object, so whether more followed is unknown")
+            return True
         cursor = pagination.get("next_cursor")
+        stalled = not page.items or page.fingerprint == window.last_fingerprint
+        window.stalls = window.stalls + 1 if stalled else 0
+        window.last_fingerprint = page.fingerprint
         if not (pagination.get("has_more") and cursor):
             window.done = True
+        elif str(cursor) in window.cursors:
+            window.done = True
+            self._end(window, "the server sent a cursor it had sent before (the cursor did not advance)")
+        elif window.stalls >= self.MAX_STALLS:
+            window.done = True
+            self._end(window, f"{window.stalls} pages in a row brought no new event (the cursor did not "
+                              "advance)")
         elif window.rows + self.limit > self.cap:
             self._split(window)
         else:
             window.cursor, window.seq = str(cursor), window.seq + 1
+            window.cursors.add(window.cursor)
             self.queue.append(self._request(window))
         return True
+
+    def _keep_inside(self, page: Page, window: TimeWindow) -> None:
+        """Drop the rows outside ``[window.start, window.end)``: the server's bounds are not documented."""
+        ts = page.content.timestamp
+        if not len(ts) or ts.null_count == len(ts):
+            return
+        bounds = pc.min_max(ts)  # one call for the usual page, wholly inside
+        if window.start <= bounds["min"].as_py() and bounds["max"].as_py() < window.end:
+            return
+        inside = pc.fill_null(pc.and_(pc.greater_equal(ts, window.start), pc.less(ts, window.end)), True)
+        page.content = page.content.filter(inside.to_numpy(zero_copy_only=False), coerced=page.content.coerced)
+
+    def _end(self, window: TimeWindow, why: str) -> None:
+        missing = (f"events before {_iso(window.oldest)} in it may be missing" if window.oldest is not None
+                   else "its events may be missing")
+        self.ended.append(f"the logs walk of [{_iso(window.start)}, {_iso(window.end)}) stopped after "
+                          f"{window.seq + 1} page(s): {why}; {missing}")
+
+    def finish(self) -> list[str]:
+        return list(self.ended)
 
     def _split(self, window: TimeWindow) -> None:
         """Close ``window`` at its oldest row; walk the rest as two halves."""
@@ -486,8 +555,10 @@ class Paginator:
         try:
             data, pagination = envelope_data(body, request)
             content = self.codec.convert(data, page=request.page or 0)
-        except ResponseFormatError as error:  # the body's shape: say which request it answered
-            error.url = error.url or self.transport.url(request.path)
+        except StatsigError as error:  # the body's shape, or a value the codec refused: the server's text
+            if isinstance(error, ResponseFormatError):  # say which request it answered
+                error.url = error.url or self.transport.url(request.path)
+            self.transport.scrub_error(error)
             raise
         return Page(request, len(data), pagination, content, content.digest())  # the per-row events go now
 
@@ -518,6 +589,7 @@ class Paginator:
         in_flight: dict[Future, PageRequest] = {}
         bar = None
         pool = ThreadPoolExecutor(max_workers=self.concurrency.maximum, thread_name_prefix="statsig-page")
+        finished = False
         try:
             while pending or in_flight:
                 while pending and len(in_flight) < self.concurrency.current:
@@ -549,9 +621,13 @@ class Paginator:
                     yield page
                 planned = self.walk.plan(len(in_flight) + len(pending))
                 pending = sorted((r for r in pending + planned if self.walk.wants(r)), key=lambda r: r.key)
+            finished = True
         finally:
+            if not finished:  # an error, Ctrl-C or a consumer that stopped: abort what is in flight
+                self.transport.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
             if bar is not None:
                 bar.close()
         for message in self.walk.finish():
-            warnings.warn(message, StatsigWarning, stacklevel=find_stack_level())
+            warnings.warn(self.transport.scrub(message, limit=3 * SNIPPET), StatsigWarning,
+                          stacklevel=find_stack_level())

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from ._lock import DatasetLock
 from ._options import check_read_options, epoch_ms, event_names, iso_utc, time_range, timestamp_utc
 from .endpoints import DAY_MS, Provenance
 from .errors import StatsigError
@@ -129,36 +130,51 @@ def to_parquet(
     start_ms, end_ms = time_range(start, end)
     root = Path(path)
     root.mkdir(parents=True, exist_ok=True)
-    manifest = _load_manifest(root, names)
-    for stale in root.glob(".staging-*"):  # what an interrupted run left half-written
-        shutil.rmtree(stale, ignore_errors=True)
-    summary = {"path": str(root), "days_written": 0, "days_skipped": 0, "rows_written": 0}
-    for day, lo, hi in _days(start_ms, end_ms):
-        done = manifest["days"].get(day)
-        if done and done["start_ms"] <= lo and hi <= done["end_ms"]:
-            summary["days_skipped"] += 1
-            continue
-        staging = root / f".staging-day={day}"
-        staging.mkdir()
-        rows = 0
-        chunks = read_events(names, start=timestamp_utc(lo), end=timestamp_utc(hi), chunksize=chunksize,
-                             api_key=api_key, base_url=base_url, max_concurrency=max_concurrency, progress=progress,
-                             errors=errors, cache=cache, settle=settle, **read_options)
+    read = dict(chunksize=chunksize, api_key=api_key, base_url=base_url, max_concurrency=max_concurrency,
+                progress=progress, errors=errors, cache=cache, settle=settle, **read_options)
+    # Held for the whole run: a second writer would delete this run's staging folders and rewrite its days.
+    with DatasetLock(root):
+        manifest = _load_manifest(root, names)
+        for stale in root.glob(".staging-*"):  # what an interrupted run left: no live run holds the lock
+            shutil.rmtree(stale, ignore_errors=True)
+        summary = {"path": str(root), "days_written": 0, "days_skipped": 0, "rows_written": 0}
+        for day, lo, hi in _days(start_ms, end_ms):
+            done = manifest["days"].get(day)
+            if done and done["start_ms"] <= lo and hi <= done["end_ms"]:
+                summary["days_skipped"] += 1
+                continue
+            rows = _write_day(root, day, lo, hi, names, read)
+            manifest["days"][day] = {"start_ms": lo, "end_ms": hi, "rows": rows}
+            _save_manifest(root, manifest)  # only now is the day complete: its files are in place and counted
+            summary["days_written"] += 1
+            summary["rows_written"] += rows
+    return summary
+
+
+def _write_day(root: Path, day: str, lo: int, hi: int, names: list[str], read: dict) -> int:
+    """Read ``[lo, hi)`` into ``day=<day>/`` through a staging folder; the rows now in place."""
+    staging = root / f".staging-day={day}"
+    staging.mkdir()
+    rows = 0
+    chunks = read_events(names, start=timestamp_utc(lo), end=timestamp_utc(hi), **read)
+    try:
         for number, chunk in enumerate(chunks):
             pq.write_table(arrow_table(chunk), staging / f"part-{number:05d}.parquet")
             rows += len(chunk)
-        final = root / f"day={day}"
-        if final.exists():  # written by a run that stopped before recording it
-            shutil.rmtree(final)
-        if rows:
-            os.replace(staging, final)
-        else:
-            staging.rmdir()
-        manifest["days"][day] = {"start_ms": lo, "end_ms": hi, "rows": rows}
-        _save_manifest(root, manifest)
-        summary["days_written"] += 1
-        summary["rows_written"] += rows
-    return summary
+    finally:  # Ctrl-C while a chunk is written: the read's requests in flight stop now, not at exit
+        chunks.close()
+    final = root / f"day={day}"
+    if final.exists():  # written by a run that stopped before recording it
+        shutil.rmtree(final)
+    if not rows:
+        staging.rmdir()
+        return 0
+    os.replace(staging, final)
+    counted = sum(pq.ParquetFile(part).metadata.num_rows for part in final.glob("part-*.parquet"))
+    if counted != rows:
+        raise StatsigError(f"{final} holds {counted} row(s) where {rows} were written; the day is not "
+                           "recorded as complete (run again to rewrite it)")
+    return rows
 
 
 def read_parquet(path: str | os.PathLike, *, start: Any = None, end: Any = None) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from .errors import StatsigError, StatsigWarning, find_stack_level
 from .frame import ChunkAssembler, build_frame, concat_frames, expand_metadata_columns
 from .pagination import CursorWalk, PageNumberWalk, Paginator, Progress, ReadProgress, TimeWindow
 from .retry import RetryPolicy
-from .transport import API_VERSION, Transport
+from .transport import API_VERSION, MAX_RESPONSE_BYTES, Transport
 
 __all__ = ["read_events"]
 
@@ -75,6 +75,7 @@ def read_events(
     chunksize: int | None = None,
     cache: Any = None,
     settle: Any = None,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
 ) -> pd.DataFrame | Iterator[pd.DataFrame]:
     """Read Statsig events into a typed DataFrame.
 
@@ -109,7 +110,8 @@ def read_events(
     expand_metadata : bool, default False
         Add a ``metadata.<key>`` column for every metadata key.
     timeout : float, default 30
-        Seconds to connect and to wait for each read of a response.
+        Seconds one attempt at a page may take, from connecting to the last
+        byte of the body (a server trickling bytes is a timeout, retried as one).
     session : requests.Session, optional
         A session of your own (proxies, certificates). It is not closed.
     retry : RetryPolicy, optional
@@ -136,6 +138,9 @@ def read_events(
         reach the API late (SDKs batch and retry their uploads; an offline
         device sends its own when it is back): one day covers that, and a
         90-day read re-run each morning still takes 89 days from the cache.
+    max_response_bytes : int, default 64 MiB
+        The largest page body accepted, measured after decompression; a
+        larger one is a :class:`ResponseFormatError`.
 
     Returns
     -------
@@ -179,7 +184,7 @@ def read_events(
     check_read_options(errors=errors, page_size=page_size, max_concurrency=max_concurrency, chunksize=chunksize,
                   retry=retry)
     options = dict(api_key=api_key, base_url=base_url, timeout=timeout, session=session, retry=retry,
-                   pool_size=max_concurrency)
+                   pool_size=max_concurrency, max_response_bytes=max_response_bytes)
     store, settle_after = cache_and_settle(cache, settle)
     if start is None and end is None:
         if chunksize is not None:

@@ -12,16 +12,21 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import math
+import numbers
 import os
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import msgspec
 import requests
 import tenacity
 
+from ._http import Attempt, BodyTooLarge, Cancelled, DeadlinePassed, Watchdog, WatchedAdapter, read_body
 from ._version import __version__
 from .errors import (
+    SNIPPET,
     AuthenticationError,
     NotFoundError,
     RateLimitError,
@@ -30,10 +35,13 @@ from .errors import (
     StatsigConnectionError,
     StatsigError,
     redact,
+    scrub,
+    scrub_error,
 )
 from .retry import RetryPolicy, is_retryable_status, parse_retry_after, retry_delay
 
-__all__ = ["Transport", "normalize_base_url", "resolve_key", "DEFAULT_BASE_URL", "API_VERSION", "KEY_ENV", "URL_ENV"]
+__all__ = ["Transport", "normalize_base_url", "resolve_key", "DEFAULT_BASE_URL", "API_VERSION", "KEY_ENV", "URL_ENV",
+           "check_timeout", "MAX_RESPONSE_BYTES"]
 
 DEFAULT_BASE_URL = "https://statsigapi.net"
 API_VERSION = "20240601"
@@ -41,6 +49,8 @@ KEY_ENV = "STATSIG_CONSOLE_API_KEY"
 URL_ENV = "STATSIG_CONSOLE_API_URL"
 USER_AGENT = f"statsig-pandas/{__version__} python-requests/{requests.__version__}"
 MAX_REDIRECTS = 5
+#: The largest body accepted, after decompression: what one page may cost in memory.
+MAX_RESPONSE_BYTES = 64 * 2**20
 
 # Network faults worth another attempt. SSL errors are not: a bad certificate stays bad.
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
@@ -59,33 +69,58 @@ def normalize_base_url(url: str | None) -> str:
     """The API origin (``scheme://host[:port]``) from a user's base URL.
 
     Accepts a trailing ``/`` or ``/console/v1``. Refuses anything but https,
-    except plain http to a loopback host (the emulator).
+    except plain http to a loopback host (the emulator), and any host or
+    port that is not plain ASCII (a look-alike of another host).
     """
-    url = (url or os.environ.get(URL_ENV) or DEFAULT_BASE_URL).strip().rstrip("/")
+    if not url:
+        url = os.environ.get(URL_ENV) or DEFAULT_BASE_URL
+    if not isinstance(url, str):
+        raise StatsigError(f"base_url must be a str such as {DEFAULT_BASE_URL!r}, not {type(url).__name__}")
+    url = url.strip().rstrip("/")
     if url.endswith("/console/v1"):
         url = url[: -len("/console/v1")]
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+        host = parts.hostname
+    except ValueError as exc:
+        raise StatsigError(f"base_url is not a valid URL ({exc}): {url!r}") from None
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
+    if scheme not in ("http", "https") or not host:
         raise StatsigError(f"base_url must be an https:// URL such as {DEFAULT_BASE_URL}, not {url!r}")
+    if not parts.netloc.isascii():
+        raise StatsigError(f"base_url's host and port must be plain ASCII (spell an international name in its "
+                           f"xn-- form): {url!r}")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise StatsigError("base_url must not carry a query, fragment or credentials")
-    if scheme == "http" and not _is_loopback(parts.hostname):
+    if scheme == "http" and not _is_loopback(host):
         raise StatsigError(
-            f"refusing to send the API key over plain http to {parts.hostname}; "
+            f"refusing to send the API key over plain http to {host}; "
             "use https (plain http is allowed only to loopback hosts such as the emulator)"
         )
-    try:
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
-        raise StatsigError(f"base_url has an invalid port: {url!r}") from None
     return f"{scheme}://{parts.netloc.lower()}{parts.path}"
 
 
+def check_timeout(timeout: Any) -> float:
+    """``timeout`` as seconds: a finite number above 0, else a :class:`StatsigError`."""
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not (
+            math.isfinite(timeout) and timeout > 0):
+        raise StatsigError(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
+    return float(timeout)
+
+
 def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port of ``url``; ValueError if it is malformed."""
     parts = urlsplit(url)
     default = 443 if parts.scheme == "https" else 80
     return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or default
+
+
+def _proxy_host(proxy: str) -> str:
+    try:
+        return urlsplit(proxy if "://" in proxy else "http://" + proxy).hostname or proxy
+    except ValueError:
+        return proxy
 
 
 def resolve_key(api_key: str | None) -> str:
@@ -101,16 +136,10 @@ def resolve_key(api_key: str | None) -> str:
     return key
 
 
-def _snippet(content: bytes, key: str, limit: int = 200) -> str:
-    text = content[:limit * 4].decode("utf-8", "replace")
-    text = redact(text, key)
-    return text[:limit] + ("..." if len(text) > limit else "")
-
-
 def error_for_answer(status: int, content: bytes, *, key: str, page: int | None, url: str,
                      retry_after: float | None = None) -> StatsigAPIError:
     """Map an HTTP error answer to the exception a user should see."""
-    body = redact(content[:2000].decode("utf-8", "replace"), key)[:500]
+    body = scrub(content, key, limit=500)
     message = ""
     try:
         parsed = json.loads(content)
@@ -119,9 +148,9 @@ def error_for_answer(status: int, content: bytes, *, key: str, page: int | None,
             errors = parsed.get("errors")
             if errors:
                 message = f"{message} {errors}".strip()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what a parser holds: the snippet says it
         pass
-    message = redact(message, key) if message else (_snippet(content, key, 120) or "no message")
+    message = scrub(message or content, key) or "no message"
     kwargs = dict(status=status, body=body, page=page, url=url)
     if status in (401, 403):
         hint = f" (check {KEY_ENV}: it must be an active Console API key)" if status == 401 else ""
@@ -143,24 +172,35 @@ class Transport:
     base_url : str, optional
         Defaults to ``STATSIG_CONSOLE_API_URL``, else ``https://statsigapi.net``.
     timeout : float
-        Seconds to connect and to wait for each read.
+        Seconds an attempt may take, from connecting to the last byte of the
+        body; an attempt past it is aborted and retried as a timeout.
     session : requests.Session, optional
         A session of your own (proxies, certificates); it is not closed here.
+        Its attempts are bounded between chunks of a body only.
     retry : RetryPolicy, optional
     pool_size : int
         Connections kept open, at least the read's concurrency.
+    max_response_bytes : int
+        The largest body accepted (after decompression); a larger one is a
+        :class:`ResponseFormatError`.
     """
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None, timeout: float = 30,
-                 session: requests.Session | None = None, retry: RetryPolicy | None = None, pool_size: int = 10):
+                 session: requests.Session | None = None, retry: RetryPolicy | None = None, pool_size: int = 10,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES):
         self.base_url = normalize_base_url(base_url)
         self.__key = resolve_key(api_key)
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) or max_response_bytes < 1:
+            raise StatsigError(f"max_response_bytes must be a positive integer, not {max_response_bytes!r}")
+        self.max_response_bytes = max_response_bytes
         self.retry = retry or RetryPolicy()
+        host = urlsplit(self.base_url).hostname
+        loopback = _is_loopback(host)
         self._own_session = session is None
         if session is None:
             session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1))
+            adapter = WatchedAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1))
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             # requests re-reads the environment (proxies, CA bundle) on every request: a sixth of a
@@ -168,18 +208,34 @@ class Transport:
             # Authorization header of its own.
             settings = session.merge_environment_settings(self.base_url, {}, None, None, None)
             session.trust_env = False
-            session.proxies.update(settings["proxies"])
+            if not loopback:
+                session.proxies.update(settings["proxies"])
             session.verify = settings["verify"]
+        elif loopback and self.base_url.startswith("http://"):
+            # A proxy the user chose themselves may be a local one (a debugging proxy); one elsewhere
+            # would see the key in cleartext.
+            proxy = requests.utils.select_proxy(self.base_url, session.proxies)
+            if proxy and not _is_loopback(_proxy_host(proxy)):
+                raise StatsigError(f"refusing to send the API key over plain http through the proxy at "
+                                   f"{_proxy_host(proxy)}: only a proxy on loopback may carry plain http")
+        # Loopback requests never take a proxy from the environment (as NO_PROXY=localhost,127.0.0.1,::1).
+        self._proxies = {"no_proxy": "*"} if loopback else None  # every request here goes to that host
         self._session = session
+        self._watchdog = Watchdog()
 
     def __repr__(self) -> str:
         return f"<Transport {self.base_url} key=***>"
 
     def close(self) -> None:
+        self._watchdog.close()
         if self._own_session:
             self._session.close()
 
-    def __enter__(self) -> "Transport":
+    def cancel(self) -> None:
+        """Abort the requests in flight and start no other: the read they belong to is over."""
+        self._watchdog.cancel()
+
+    def __enter__(self) -> Transport:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -201,24 +257,63 @@ class Transport:
         """A one-way fingerprint of the key (HMAC-SHA256 under ``salt``): what a cache may keep of it."""
         return hmac.new(salt, self.__key.encode(), hashlib.sha256).hexdigest()
 
+    def scrub(self, text: str | bytes, limit: int = SNIPPET) -> str:
+        """Server text fit for a message: redacted, then cut."""
+        return scrub(text, self.__key, limit=limit)
+
+    def scrub_error(self, error: StatsigError) -> StatsigError:
+        """``error`` (raised over server text, e.g. by a codec) with the key scrubbed from all it says."""
+        return scrub_error(error, self.__key)
+
     def url(self, path: str) -> str:
         return self.base_url + path
 
     def _send_once(self, url: str, params: Mapping[str, Any], page: int | None) -> tuple[requests.Response, bytes]:
-        """One attempt: the request, same-origin redirects, and the whole body."""
+        """One attempt: the request, same-origin redirects and the whole body, within one deadline."""
+        attempt = self._watchdog.start(self.timeout)
+        try:
+            with attempt:
+                return self._follow(url, params, page, attempt)
+        except (requests.RequestException, OSError):
+            if attempt.aborted == "cancelled":
+                raise Cancelled() from None
+            if attempt.aborted == "deadline":
+                raise DeadlinePassed(f"no complete answer within the timeout of {self.timeout:g} s") from None
+            raise
+        finally:
+            self._watchdog.done(attempt)
+
+    def _follow(self, url: str, params: Mapping[str, Any], page: int | None,
+                attempt: Attempt) -> tuple[requests.Response, bytes]:
         home = _origin(self.base_url)
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._session.get(url, params=params, headers=self.headers, timeout=self.timeout,
-                                         allow_redirects=False)
-            content = response.content  # a connection dropped mid-body raises here, inside the attempt
+            try:
+                response = self._session.get(url, params=params, headers=self.headers, timeout=self.timeout,
+                                             allow_redirects=False, stream=True, proxies=self._proxies)
+            except ValueError as exc:  # requests parses a redirect's Location even when not following it
+                raise StatsigError(f"the API answered page {page} with a malformed URL, as a redirect's "
+                                   f"Location ({scrub(str(exc), self.__key, limit=80)}); refusing it") from None
+            try:
+                content = read_body(response, attempt, cap=self.max_response_bytes)
+            except BodyTooLarge as exc:
+                how = " once decompressed" if exc.encoded else ""
+                raise ResponseFormatError(
+                    f"page {page} from {url}: the answer is larger{how} than max_response_bytes "
+                    f"({exc.cap:,} bytes); refused", status=response.status_code, page=page, url=url) from None
             if not response.is_redirect:
                 return response, content
-            target = urljoin(response.url, response.headers["Location"])
-            if _origin(target) != home:
+            location = response.headers["Location"]
+            try:
+                target = urljoin(response.url, location)
+                origin = _origin(target)
+            except ValueError:
+                raise StatsigError(f"the API redirected page {page} to a malformed Location "
+                                   f"({scrub(location, self.__key, limit=80)!r}); refusing to follow it") from None
+            if origin != home:
                 where = urlsplit(target).hostname or target
                 raise StatsigError(
-                    f"the API redirected page {page} to another host ({where}); refusing to follow it, "
-                    "since the key is only ever sent to the base URL's host"
+                    f"the API redirected page {page} to another host ({scrub(where, self.__key, limit=80)}); "
+                    "refusing to follow it, since the key is only ever sent to the base URL's host"
                 )
             url, params = target, None
         raise StatsigError(f"too many redirects reading page {page}")
@@ -255,6 +350,7 @@ class Transport:
             | (tenacity.retry_if_exception_type(_TRANSIENT)
                & tenacity.retry_if_not_exception_type(requests.exceptions.SSLError)),
             stop=tenacity.stop_after_attempt(policy.max_attempts) | tenacity.stop_before_delay(policy.max_elapsed),
+            sleep=self._watchdog.cancelled.wait,  # a cancelled read wakes up and starts no attempt
             wait=lambda state: retry_delay(state.attempt_number, retry_after(state), policy),
             before_sleep=throttled,
             retry_error_callback=out_of_attempts,
@@ -281,8 +377,12 @@ class Transport:
                                    retry_after=parse_retry_after(response.headers.get("Retry-After")))
         try:
             return parse(content)
-        except (ValueError, TypeError):  # msgspec.DecodeError is a ValueError
-            raise ResponseFormatError(
-                f"page {page} from {url} (HTTP {status}) is not JSON: {_snippet(content, self.__key)!r}",
-                status=status, page=page, snippet=_snippet(content, self.__key), url=url,
-            ) from None
+        except (ValueError, TypeError, RecursionError) as exc:  # msgspec.DecodeError is a ValueError
+            raise self._not_json(exc, content, status=status, page=page, url=url) from None
+
+    def _not_json(self, exc: Exception, content: bytes, *, status: int, page: int | None,
+                  url: str) -> ResponseFormatError:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else scrub(str(exc), self.__key, limit=80)
+        snippet = scrub(content, self.__key)
+        return ResponseFormatError(f"page {page} from {url} (HTTP {status}) is not JSON ({why}): {snippet!r}",
+                                   status=status, page=page, snippet=snippet, url=url)

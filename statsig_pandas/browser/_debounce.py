@@ -12,7 +12,8 @@ class Debouncer:
 
     In a kernel the call is scheduled on the kernel's own event loop, so the
     redraw runs on the main thread between messages; elsewhere (a script, a
-    test) a timer thread runs it. ``delay=0`` runs it at once.
+    test) a timer thread runs it, one the interpreter waits for at exit.
+    ``delay=0`` runs it at once.
     """
 
     def __init__(self, fn: Callable[[], None], delay: float):
@@ -36,8 +37,10 @@ class Debouncer:
             try:
                 self._handle = asyncio.get_running_loop().call_later(self.delay, self._fire, token)
             except RuntimeError:  # no loop in this thread
+                # Not a daemon: the interpreter waits for a pending redraw before it shuts down, rather
+                # than tearing Arrow and matplotlib down under one (an abort, "terminate called ...").
                 self._handle = threading.Timer(self.delay, self._fire, args=(token,))
-                self._handle.daemon = True
+                self._handle.daemon = False
                 self._handle.start()
 
     def _cancel(self) -> None:

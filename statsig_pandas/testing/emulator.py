@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 import math
 import socket
+import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -44,7 +45,12 @@ class Fault:
     ``"drop"`` (close the connection without answering), ``"drop_body"``
     (send headers and half the body, then close), ``"malformed"`` (200 with
     a body that is not JSON), ``"redirect"`` (302 to ``location``).
-    ``"slow"`` (wait ``delay`` seconds, then answer normally).
+    ``"slow"`` (wait ``delay`` seconds, then answer normally), ``"json"``
+    (200 with ``body`` as JSON bytes). With ``"status"``, a ``body`` replaces
+    the usual error JSON. ``body`` may be a callable of the number of
+    answers this fault gave before (0, 1, ...) returning the bytes, for
+    bodies that change from one answer to the next; ``headers`` are added to
+    the answer (``Content-Encoding: gzip`` for a compressed ``body``).
     ``page`` and ``path`` narrow which requests match; on
     ``/console/v1/logs``, ``page`` is the request's place in its cursor walk
     (1 without ``after``, 2 for the first cursor, ...).
@@ -57,10 +63,16 @@ class Fault:
     page: int | None = None
     path: str | None = None
     location: str | None = None
-    body: bytes | None = None
+    body: bytes | Callable[[int], bytes] | None = None
     delay: float = 0.0
+    headers: dict | None = None
+    served: int = 0  # answers given so far
 
-    def matches(self, path: str, page: int) -> bool:
+    def content(self) -> bytes | None:
+        """The body of this answer (a callable ``body`` is asked with the answers given before)."""
+        return self.body(self.served - 1) if callable(self.body) else self.body
+
+    def matches(self, path: str, page: int | None) -> bool:
         return self.times > 0 and (self.page is None or self.page == page) and (
             self.path is None or self.path == path)
 
@@ -75,6 +87,7 @@ class RecordedRequest:
     raw_path: str = ""
     concurrent: int = 1  # requests being served when this one arrived, itself included
     fault: str | None = None  # the injected fault it got, e.g. "status 429"
+    received: float = field(default_factory=time.monotonic)  # when it arrived (time.monotonic())
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -95,6 +108,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        # A client that hung up (it gave up on a slow or huge answer) is no error of the server's.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class StatsigEmulator:
@@ -129,6 +147,9 @@ class StatsigEmulator:
         see :meth:`for_logs`. It is fixed: no ``add_events``, no ``grow_per_request``.
     max_cursor_rows : int, default 100,000
         ``/console/v1/logs`` refuses (400) a cursor this many rows deep.
+    end_inclusive : bool, default False
+        ``/console/v1/logs`` also serves the events at exactly ``end_ts`` (a
+        server reading the undocumented bound the other way).
     """
 
     def __init__(self, events: Iterable[dict] | None = None, *, n_events: int = 1000,
@@ -136,7 +157,7 @@ class StatsigEmulator:
                  latency: float = 0.0, max_limit: int | None = None, window: int | None = None,
                  grow_per_request: int = 0, ignore_page: bool = False, unknown_event_status: int | None = 404,
                  host: str = "127.0.0.1", port: int = 0, logs: LogStore | None = None,
-                 max_cursor_rows: int = MAX_CURSOR_ROWS):
+                 max_cursor_rows: int = MAX_CURSOR_ROWS, end_inclusive: bool = False):
         if logs is not None and (events is not None or grow_per_request):
             raise ValueError("logs= serves a fixed store: pass neither events nor grow_per_request with it")
         if events is None and logs is None:
@@ -156,7 +177,8 @@ class StatsigEmulator:
         self._by_name: dict[str, list[dict]] = {}
         self._all: list[dict] = []
         self._grown = 0
-        self._logs = LogsEndpoint(store=logs, max_cursor_rows=max_cursor_rows, max_limit=max_limit)
+        self._logs = LogsEndpoint(store=logs, max_cursor_rows=max_cursor_rows, max_limit=max_limit,
+                                  end_inclusive=end_inclusive)
         if logs is None:
             self.add_events(events)
         else:  # views render the store's events only when a page of them is served
@@ -352,6 +374,7 @@ class StatsigEmulator:
             fault = next((f for f in self.faults if f.matches(path, page)), None)
             if fault is not None:
                 fault.times -= 1
+                fault.served += 1
                 record.fault = f"status {fault.status}" if fault.kind == "status" else fault.kind
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
@@ -362,6 +385,10 @@ class StatsigEmulator:
         try:
             request = self._logs.parse(query)
         except LogsRequestError as exc:
+            # A fault for every request of the path also answers the cursors it made up itself.
+            fault = self._take_fault(LOGS_PATH, None, record)
+            if fault is not None:
+                return self._fault(handler, fault)
             return _send_json(handler, exc.status, {"status": exc.status, "message": str(exc)})
         fault = self._take_fault(LOGS_PATH, request.page, record)
         if fault is not None:
@@ -393,12 +420,16 @@ class StatsigEmulator:
         }
 
     def _fault(self, handler: _Handler, fault: Fault) -> None:
+        extra = dict(fault.headers or {})
         if fault.kind == "status":
-            extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-            body = {"status": fault.status, "message": f"Injected error {fault.status}"}
+            if fault.retry_after is not None:
+                extra["Retry-After"] = fault.retry_after
+            body = fault.content() or {"status": fault.status, "message": f"Injected error {fault.status}"}
             return _send_json(handler, fault.status, body, extra)
+        if fault.kind == "json":
+            return _send_json(handler, 200, fault.content() or b"{}", extra)
         if fault.kind == "malformed":
-            return _send_raw(handler, 200, fault.body or b"<html><body>Bad gateway</body></html>", "text/html")
+            return _send_raw(handler, 200, fault.content() or b"<html><body>Bad gateway</body></html>", "text/html")
         if fault.kind == "redirect":
             return _send_raw(handler, 302, b"", "text/plain", {"Location": fault.location or "/"})
         if fault.kind == "drop_body":

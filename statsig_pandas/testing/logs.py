@@ -478,16 +478,19 @@ class LogsEndpoint:
         Cursors whose offset reaches this are refused with 400.
     max_limit : int, optional
         A lower clamp of ``limit`` than 1000.
+    end_inclusive : bool, default False
+        Serve ``[start_ts, end_ts]`` rather than ``[start_ts, end_ts)``.
     """
 
     def __init__(self, *, store: LogStore | None = None, max_cursor_rows: int = MAX_CURSOR_ROWS,
-                 max_limit: int | None = None, clock=time.time):
+                 max_limit: int | None = None, clock=time.time, end_inclusive: bool = False):
         if max_cursor_rows < 1:
             raise ValueError("max_cursor_rows must be a positive number of rows")
         self.store = store
         self.max_cursor_rows = max_cursor_rows
         self.max_limit = min(MAX_LIMIT, max_limit) if max_limit else MAX_LIMIT
         self._clock = clock
+        self.end_inclusive = end_inclusive
         self._secret = os.urandom(16)  # cursors from another emulator are invalid here
         self._built: LogStore | None = None
 
@@ -531,7 +534,8 @@ class LogsEndpoint:
 
     def answer(self, store: LogStore, request: LogsQuery) -> bytes:
         """The 200 body (JSON bytes) of a parsed request."""
-        rows, total = store.select(request.name, request.start_ms, request.end_ms, offset=request.offset,
+        end = request.end_ms + 1 if self.end_inclusive else request.end_ms
+        rows, total = store.select(request.name, request.start_ms, end, offset=request.offset,
                                    limit=request.limit)
         after = request.offset + len(rows)
         has_more = after < total
