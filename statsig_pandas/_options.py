@@ -7,7 +7,8 @@ Timestamps; naive means UTC) and the epoch milliseconds the API speaks.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd

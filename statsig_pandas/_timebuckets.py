@@ -82,7 +82,7 @@ def ticks(when: Any, *, tz: Any, times: Times, what: str) -> int:
         raise StatsigError(f"{what} must be a date or time, not {when!r}")
     try:
         ts = ts.tz_localize(tz) if ts.tz is None else ts.tz_convert(tz)
-    except Exception as exc:  # noqa: BLE001 - ambiguous/non-existent: pytz (pandas 2) and pandas 3 differ
+    except Exception as exc:
         raise StatsigError(f"{what}={when!r} is not a single instant in {tz} ({exc}); give a UTC offset") from None
     try:
         ns = ts.as_unit("ns").value
@@ -119,26 +119,30 @@ def parse_freq(freq: Any) -> Freq:
         if offset.nanos <= 0:
             raise StatsigError(f"freq must be a positive length of time, not {freq!r}")
         return Freq(text, offset, True, None, offset.nanos)
-    period = None
-    if offset.n == 1:
-        if isinstance(offset, pd.offsets.Week) and offset.weekday is not None:
-            period = "W-" + ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[offset.weekday]
-        elif isinstance(offset, (pd.offsets.MonthBegin, pd.offsets.MonthEnd)):
-            period = "M"
-        elif isinstance(offset, pd.offsets.QuarterEnd):
-            period = f"Q-{_MONTHS[offset.startingMonth - 1]}"
-        elif isinstance(offset, pd.offsets.QuarterBegin):
-            period = f"Q-{_MONTHS[(offset.startingMonth - 2) % 12]}"
-        elif isinstance(offset, pd.offsets.YearEnd):
-            period = f"Y-{_MONTHS[offset.month - 1]}"
-        elif isinstance(offset, pd.offsets.YearBegin):
-            period = f"Y-{_MONTHS[(offset.month - 2) % 12]}"
+    period = _calendar_period(offset) if offset.n == 1 else None
     if period is None:
         raise StatsigError(
             f"freq {freq!r} is not supported: use a length of time ('min', '15min', 'h', 'D', '7D', ...) "
             "or a calendar period ('W', 'W-MON', 'MS', 'QS', 'YS')"
         )
     return Freq(text, offset, False, period, DAY_NS)
+
+
+def _calendar_period(offset: pd.DateOffset) -> str | None:
+    """The Period frequency of a one-period calendar offset (``W-MON``, ``M``, ``Q-DEC``, ...), else None."""
+    if isinstance(offset, pd.offsets.Week) and offset.weekday is not None:
+        return "W-" + ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[offset.weekday]
+    if isinstance(offset, (pd.offsets.MonthBegin, pd.offsets.MonthEnd)):
+        return "M"
+    if isinstance(offset, pd.offsets.QuarterEnd):
+        return f"Q-{_MONTHS[offset.startingMonth - 1]}"
+    if isinstance(offset, pd.offsets.QuarterBegin):
+        return f"Q-{_MONTHS[(offset.startingMonth - 2) % 12]}"
+    if isinstance(offset, pd.offsets.YearEnd):
+        return f"Y-{_MONTHS[offset.month - 1]}"
+    if isinstance(offset, pd.offsets.YearBegin):
+        return f"Y-{_MONTHS[(offset.month - 2) % 12]}"
+    return None
 
 
 def boundaries(lo: int, hi: int, *, freq: Freq, tz: Any, times: Times) -> pd.DatetimeIndex:

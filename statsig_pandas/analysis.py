@@ -28,8 +28,9 @@ np.int64(1000)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -456,7 +457,8 @@ def between(df: pd.DataFrame, start: Any = None, end: Any = None, *, tz: Any = N
     if start is not None:
         keep &= v >= _timebuckets.ticks(start, tz=tz, times=times, what="start")
     if end is not None:
-        keep &= (v < _timebuckets.ticks(end, tz=tz, times=times, what="end")) & (v != _timebuckets.NAT)  # NaT is the smallest int64
+        # NaT is the smallest int64: it would pass "< end".
+        keep &= (v < _timebuckets.ticks(end, tz=tz, times=times, what="end")) & (v != _timebuckets.NAT)
     return df[keep]
 
 

@@ -255,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.set_defaults(func=_fetch)
 
     report = sub.add_parser("report", help="render a shareable HTML report (key from $STATSIG_CONSOLE_API_KEY)")
-    report.add_argument("names", nargs="*", metavar="NAME", help="event names (with --demo, default: page_view add_to_cart purchase)")
+    report.add_argument("names", nargs="*", metavar="NAME",
+                        help="event names (with --demo, default: page_view add_to_cart purchase)")
     report.add_argument("--demo", action="store_true", help="synthetic events from the embedded emulator")
     cache = sub.add_parser("cache", help="what the local cache of settled days holds, or remove days from it")
     cache_sub = cache.add_subparsers(dest="cache_command", required=True)

@@ -337,7 +337,7 @@ def _iso_timestamps(text: pa.Array, records: Sequence[dict], *, errors: str, pag
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         pass
     raw = [r.get("timestamp") for r in records]
-    parsed = pd.to_datetime(pd.Series(raw, dtype=object).where(lambda s: s.map(type) == str),
+    parsed = pd.to_datetime(pd.Series(raw, dtype=object).where(lambda s: s.map(type) == str),  # noqa: E721 - an elementwise compare of a Series
                             utc=True, errors="coerce", format="ISO8601")
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad) and errors == "raise":
@@ -452,7 +452,7 @@ class JoinedPage:
     raises rather than return shifted rows if one slipped through.
     """
 
-    __slots__ = ("page", "rows", "texts", "metadata_text", "errors", "_converted")
+    __slots__ = ("_converted", "errors", "metadata_text", "page", "rows", "texts")
     ids = None
 
     def __init__(self, page: int, rows: int, texts: tuple[str, ...], metadata_text: bytes, errors: str):
@@ -539,7 +539,7 @@ def _convert_joined(pages: list[JoinedPage]) -> PageColumns | None:
 def convert_pages(pages: list[PageColumns | JoinedPage]) -> list[PageColumns]:
     """The pages as PageColumns, each run of unconverted JoinedPages converted together into one."""
     merged, run = [], []
-    for p in pages + [None]:
+    for p in [*pages, None]:
         if isinstance(p, JoinedPage) and p._converted is None:
             run.append(p)
             continue

@@ -140,7 +140,8 @@ class StatsigAPIError(StatsigError):
         super().__init__(f"HTTP {status}{where} from {url}: {message}" if url else f"HTTP {status}{where}: {message}")
 
     def __reduce__(self):
-        return (_rebuild_api_error, (type(self), self.message, self.status, self.body, self.page, self.url, self.__dict__))
+        return (_rebuild_api_error,
+                (type(self), self.message, self.status, self.body, self.page, self.url, self.__dict__))
 
 
 def _rebuild_api_error(cls, message, status, body, page, url, state):

@@ -269,7 +269,8 @@ def empty_frame() -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in SCHEMA.items()})
 
 
-def build_frame(pages: Iterable[PageColumns | JoinedPage], *, expand_metadata: bool = False) -> tuple[pd.DataFrame, int]:
+def build_frame(pages: Iterable[PageColumns | JoinedPage], *,
+                expand_metadata: bool = False) -> tuple[pd.DataFrame, int]:
     """Stitch converted pages into the typed frame.
 
     Parameters

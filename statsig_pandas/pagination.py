@@ -21,9 +21,10 @@ import itertools
 import math
 import threading
 import warnings
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Protocol, Union
+from typing import Any, Protocol
 
 import pyarrow.compute as pc
 
@@ -64,7 +65,7 @@ class ReadProgress:
 
 #: What ``progress=`` accepts: a bool or None for a tqdm bar (None: only for reads of more than one page),
 #: or a callable given a :class:`ReadProgress` after every page.
-Progress = Union[bool, None, Callable[[ReadProgress], Any]]
+Progress = bool | None | Callable[[ReadProgress], Any]
 
 
 @dataclass(frozen=True)
@@ -389,7 +390,7 @@ class CursorWalk(Walk):
         params = {**window.params, "start_ts": window.start, "end_ts": window.end, "limit": self.limit}
         if window.cursor:
             params["after"] = window.cursor
-        return PageRequest(key=window.key + (window.seq,), path=self.path, params=params, page=window.seq + 1)
+        return PageRequest(key=(*window.key, window.seq), path=self.path, params=params, page=window.seq + 1)
 
     def first(self) -> list[PageRequest]:
         return self.plan(0)
@@ -578,6 +579,25 @@ class Paginator:
         bar.update(rows)
         return bar
 
+    def _submit(self, pending: list[PageRequest], in_flight: dict[Future, PageRequest], pool) -> None:
+        """Start the pending requests the walk still wants, up to the current concurrency."""
+        while pending and len(in_flight) < self.concurrency.current:
+            request = pending.pop(0)
+            if self.walk.wants(request):
+                in_flight[pool.submit(self._fetch, request)] = request
+
+    def _taken(self, page: Page, bar):
+        """Count a page the walk took in, show it (the bar is made on the first page that needs one) and
+        stamp it with the walk's watermark; the bar."""
+        self.pages_taken += 1
+        self.rows_taken += len(page.content)
+        if callable(self.progress):
+            self.progress(ReadProgress(self.rows_taken, self.pages_taken, self.walk.total_items))
+        else:
+            bar = self._progress(bar, len(page.content))
+        page.watermark = self.walk.watermark()
+        return bar
+
     def __iter__(self) -> Iterator[Page]:
         """Pages in the order they are taken in, each with the walk's watermark at that moment.
 
@@ -592,10 +612,7 @@ class Paginator:
         finished = False
         try:
             while pending or in_flight:
-                while pending and len(in_flight) < self.concurrency.current:
-                    request = pending.pop(0)
-                    if self.walk.wants(request):
-                        in_flight[pool.submit(self._fetch, request)] = request
+                self._submit(pending, in_flight, pool)
                 if not in_flight:
                     continue
                 done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
@@ -611,13 +628,7 @@ class Paginator:
                     self.rows_received += len(page.content)
                     if not self.walk.receive(page):
                         continue
-                    self.pages_taken += 1
-                    self.rows_taken += len(page.content)
-                    if callable(self.progress):
-                        self.progress(ReadProgress(self.rows_taken, self.pages_taken, self.walk.total_items))
-                    else:
-                        bar = self._progress(bar, len(page.content))
-                    page.watermark = self.walk.watermark()
+                    bar = self._taken(page, bar)
                     yield page
                 planned = self.walk.plan(len(in_flight) + len(pending))
                 pending = sorted((r for r in pending + planned if self.walk.wants(r)), key=lambda r: r.key)

@@ -127,8 +127,9 @@ def funnel_reading(result: pd.DataFrame, *, within: Any = "14D", noun: str = "us
     ...                       "conversion": [1.0, 0.42, 0.21], "step_conversion": [1.0, 0.42, 0.5],
     ...                       "median_time": [pd.NaT, pd.Timedelta("3min"), pd.Timedelta("4min")]},
     ...                      index=pd.RangeIndex(1, 4, name="step"))
-    >>> funnel_reading(steps)
-    '21 % of users who page_view go on to purchase within 14 days; most are lost between page_view and add_to_cart (58 % of them leave).'
+    >>> print(funnel_reading(steps))
+    21 % of users who page_view go on to purchase within 14 days; most are lost between page_view and
+    add_to_cart (58 % of them leave).
     """
     if len(result) < 2:
         raise ValueError("a funnel reading needs at least two steps")
@@ -175,8 +176,9 @@ def retention_reading(result: pd.DataFrame, *, period: Any = "D", noun: str = "u
     --------
     >>> triangle = pd.DataFrame({"units": [100, 300], 0: [1.0, 1.0], 1: [0.5, 0.3], 2: [0.2, float("nan")]},
     ...                         index=pd.Index(["d1", "d2"], name="cohort"))
-    >>> retention_reading(triangle)
-    'On average 35 % of users come back 1 day later and 20 % 2 days later (cohorts weighted by size; days not over yet left out).'
+    >>> print(retention_reading(triangle))
+    On average 35 % of users come back 1 day later and 20 % 2 days later (cohorts weighted by size; days not
+    over yet left out).
     """
     name = _period_name(period)
     offsets = [c for c in result.columns if c != "units" and int(c) > 0]
@@ -222,8 +224,9 @@ def lifecycle_reading(result: pd.DataFrame, *, freq: Any = "W", end: Any = None,
     >>> weeks = pd.DataFrame({"new": [50, 40, 10], "returning": [0, 30, 5], "resurrecting": [0, 5, 1],
     ...                       "dormant": [0, -20, -3]},
     ...                      index=pd.DatetimeIndex(["2026-11-16", "2026-11-23", "2026-11-30"], tz="UTC"))
-    >>> lifecycle_reading(weeks, freq="W")
-    'In the week starting 2026-11-23: 75 active users (40 new, 30 returning, 5 resurrecting); 20 of the week before did not come back.'
+    >>> print(lifecycle_reading(weeks, freq="W"))
+    In the week starting 2026-11-23: 75 active users (40 new, 30 returning, 5 resurrecting); 20 of the week
+    before did not come back.
     """
     if not len(result):
         return f"No {noun} were active in this data."
@@ -271,8 +274,9 @@ def paths_reading(result: pd.DataFrame, *, noun: str = "sessions") -> str:
     >>> edges = pd.DataFrame({"step": [1, 1, 2], "source": ["view", "view", "cart"],
     ...                       "target": ["cart", "exit", "buy"], "value": [120, 30, 50],
     ...                       "mean_gap": pd.to_timedelta(["2min", "1min", "3min"])})
-    >>> paths_reading(edges)
-    'The busiest transitions lead view → cart → buy: 120 sessions go from view to cart (2 min apart on average), and 50 from cart on to buy.'
+    >>> print(paths_reading(edges))
+    The busiest transitions lead view → cart → buy: 120 sessions go from view to cart (2 min apart on
+    average), and 50 from cart on to buy.
     """
     if not len(result):
         return f"No {noun} have two events in a row to make a path."

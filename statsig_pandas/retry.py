@@ -10,8 +10,8 @@ from __future__ import annotations
 import email.utils
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 __all__ = ["RetryPolicy", "is_retryable_status", "parse_retry_after", "backoff_delay", "retry_delay"]
 

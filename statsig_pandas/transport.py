@@ -357,20 +357,8 @@ class Transport:
         )
         try:
             response, content = retrying(self._send_once, url, params or {}, page)
-        except requests.exceptions.SSLError as exc:
-            raise StatsigConnectionError(f"TLS error talking to {self.base_url} (page {page}): "
-                                         f"{self.redact(type(exc).__name__)}", url=url, page=page) from None
-        except _TRANSIENT as exc:
-            raise StatsigConnectionError(
-                f"could not read page {page} from {self.base_url} after {policy.max_attempts} attempt(s) "
-                f"or {policy.max_elapsed:g} s: {type(exc).__name__}: {self.redact(str(exc))[:300]}",
-                url=url, page=page,
-            ) from None
         except requests.RequestException as exc:
-            raise StatsigConnectionError(
-                f"request for page {page} failed: {type(exc).__name__}: {self.redact(str(exc))[:300]}",
-                url=url, page=page,
-            ) from None
+            raise self._connection_error(exc, url=url, page=page) from None
         status = response.status_code
         if not 200 <= status < 300:
             raise error_for_answer(status, content, key=self.__key, page=page, url=url,
@@ -379,6 +367,20 @@ class Transport:
             return parse(content)
         except (ValueError, TypeError, RecursionError) as exc:  # msgspec.DecodeError is a ValueError
             raise self._not_json(exc, content, status=status, page=page, url=url) from None
+
+    def _connection_error(self, exc: requests.RequestException, *, url: str,
+                          page: int | None) -> StatsigConnectionError:
+        """What a request that got no answer (after its retries, for transient failures) raises."""
+        if isinstance(exc, requests.exceptions.SSLError):
+            return StatsigConnectionError(f"TLS error talking to {self.base_url} (page {page}): "
+                                          f"{self.redact(type(exc).__name__)}", url=url, page=page)
+        detail = f"{type(exc).__name__}: {self.redact(str(exc))[:300]}"
+        if isinstance(exc, _TRANSIENT):
+            policy = self.retry
+            return StatsigConnectionError(
+                f"could not read page {page} from {self.base_url} after {policy.max_attempts} attempt(s) "
+                f"or {policy.max_elapsed:g} s: {detail}", url=url, page=page)
+        return StatsigConnectionError(f"request for page {page} failed: {detail}", url=url, page=page)
 
     def _not_json(self, exc: Exception, content: bytes, *, status: int, page: int | None,
                   url: str) -> ResponseFormatError:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import logging
 import os
 import pickle
 
 import cloudpickle
 import dask
+import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
@@ -82,7 +84,7 @@ def test_computed_frame_equals_the_pandas_reader_even_with_convert_string_on(emu
     assert got.dtypes.to_dict() == want.dtypes.to_dict()
     assert [str(d) for d in got.dtypes] == [str(d) for d in statsig_pandas.SCHEMA.values()]
     assert list(ddf.columns) == list(want.columns)
-    assert ddf.dtypes["metadata"] == object and ddf.dtypes["value"] == want.dtypes["value"]
+    assert ddf.dtypes["metadata"] == np.dtype(object) and ddf.dtypes["value"] == want.dtypes["value"]
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_categorical=False)
     assert all(isinstance(m, dict) for m in got["metadata"]) and got["metadata"].map(len).sum() > 0
     assert got["metadata"].tolist() == want["metadata"].tolist()
@@ -142,7 +144,7 @@ def test_a_bad_key_raises_authentication_error_at_compute_without_showing_it(emu
 def test_key_and_url_from_the_client_environment_serve_workers_that_have_neither(emu, client, monkeypatch):
     monkeypatch.setenv("STATSIG_CONSOLE_API_KEY", SECRET)
     monkeypatch.setenv("STATSIG_CONSOLE_API_URL", emu.url)
-    on_workers = client.run(lambda: [os.environ.get("STATSIG_CONSOLE_API_KEY"), os.environ.get("STATSIG_CONSOLE_API_URL")])
+    on_workers = client.run(lambda: [os.environ.get(k) for k in ("STATSIG_CONSOLE_API_KEY", "STATSIG_CONSOLE_API_URL")])
     assert all(v == [None, None] for v in on_workers.values())
     ddf = sd.read_events("purchase", start=ts(T0), end=ts(T0 + DAY), partition_freq=3,
                          retry=RetryPolicy(max_attempts=2, jitter=lambda: 0.0))  # a policy travels too
@@ -184,7 +186,7 @@ def test_partition_freq_cuts_on_utc_boundaries_or_into_equal_windows(freq, edges
     ddf = sd.read_events("purchase", start=ts(T0 + 3_600_000), end=ts(T0 + 2 * DAY + 5), partition_freq=freq,
                          api_key=SECRET, base_url="http://127.0.0.1:9")
     assert ddf.npartitions == len(edges) - 1
-    assert ddf.expr.operand("iterables")[0] == list(zip(edges, edges[1:]))
+    assert ddf.expr.operand("iterables")[0] == list(itertools.pairwise(edges))
 
 
 def test_column_projection_reads_only_what_is_used(emu):

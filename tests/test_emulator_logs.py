@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from statsig_pandas.testing import StatsigEmulator
 from statsig_pandas.endpoints import event_path as event_url_path
+from statsig_pandas.testing import StatsigEmulator
 from statsig_pandas.testing.logs import LOGS_PATH, LogStore, event_name_filter
 
 FAR_FUTURE = 4_102_444_800_000  # 2100-01-01

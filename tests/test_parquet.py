@@ -115,7 +115,7 @@ def test_a_progress_callable_follows_each_days_read(five_days, tmp_path):
                             api_key=five_days.api_key, base_url=five_days.url, progress=seen.append)
     restarts = [i for i, p in enumerate(seen) if p.pages == 1]
     assert len(restarts) == summary["days_written"] == 2  # a read per day, each counted from its first page
-    assert sum(seen[i - 1].rows for i in restarts[1:] + [len(seen)]) == summary["rows_written"]
+    assert sum(seen[i - 1].rows for i in [*restarts[1:], len(seen)]) == summary["rows_written"]
 
 
 def test_read_parquet_records_the_declared_provenance(five_days, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -319,7 +320,7 @@ def _assert_monotone(seen):
     assert seen, "the callable was never called"
     assert all(isinstance(p, sp.ReadProgress) for p in seen)
     assert [p.pages for p in seen] == list(range(1, len(seen) + 1))  # once per page, counting up
-    assert all(a.rows < b.rows for a, b in zip(seen, seen[1:]))
+    assert all(a.rows < b.rows for a, b in itertools.pairwise(seen))
 
 
 def test_a_progress_callable_follows_every_page_from_the_calling_thread(api):

@@ -288,7 +288,7 @@ def test_cached_metadata_is_shared_and_read_only_like_a_fresh_read(emu, tmp_path
 # -- arguments --------------------------------------------------------------------------------------
 
 def test_cache_without_a_time_range_is_refused(emu, tmp_path):
-    with pytest.raises(StatsigError, match="rolling window .* cannot be cached"):
+    with pytest.raises(StatsigError, match=r"rolling window .* cannot be cached"):
         read_events("purchase", base_url=emu.url, api_key="console-one", cache=tmp_path)
     assert emu.requests == [] and not tmp_path.joinpath("v1").exists()
 

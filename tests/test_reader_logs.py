@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pandas as pd
 import pytest
 
 from statsig_pandas import RetryPolicy, StatsigError, read_events
 from statsig_pandas.decode import PageCodec
+from statsig_pandas.endpoints import LOGS_PATH, time_windows
 from statsig_pandas.frame import build_frame, concat_frames
 from statsig_pandas.pagination import CursorWalk, Paginator
-from statsig_pandas.endpoints import LOGS_PATH, time_windows
 from statsig_pandas.testing import StatsigEmulator
 from statsig_pandas.transport import Transport
 
@@ -130,7 +131,7 @@ def test_walk_splits_before_the_server_refuses():
             walk = CursorWalk(LOGS_PATH, time_windows(["buy"], T0, T0 + 9000, 1), limit=100, cap=500)
             pages = [p.content for p in Paginator(transport, walk, max_concurrency=2, progress=False,
                                                   codec=PageCodec(logs=True))]
-    df, dropped = build_frame(pages)
+    df, _dropped = build_frame(pages)
     assert walk.splits >= 3 and walk.refused == 0
     assert len(df) == 3000 and not df["userID"].duplicated().any()
 
@@ -199,7 +200,7 @@ def test_a_progress_callable_follows_a_range_read_and_its_chunks(logs_emu):
     seen = []
     df = read(logs_emu, "purchase", stamps[0], stamps[-1] + 1, page_size=100, progress=seen.append)
     assert [p.pages for p in seen] == list(range(1, len(seen) + 1)) and len(seen) > 1
-    assert all(a.rows < b.rows for a, b in zip(seen, seen[1:]))
+    assert all(a.rows < b.rows for a, b in itertools.pairwise(seen))
     assert seen[-1].rows == len(df) and {p.total for p in seen} == {None}  # the logs endpoint gives no total
     seen.clear()
     chunks = list(read(logs_emu, "purchase", stamps[0], stamps[-1] + 1, page_size=100, chunksize=500,

@@ -20,7 +20,8 @@ NAT = pd.NaT
 
 def funnel_result(events, units, median_minutes=None):
     units = np.asarray(units, dtype=float)
-    median = [NAT] + [pd.Timedelta(minutes=m) if m is not None else NAT for m in (median_minutes or [None] * (len(units) - 1))]
+    minutes = median_minutes or [None] * (len(units) - 1)
+    median = [NAT] + [pd.Timedelta(minutes=m) if m is not None else NAT for m in minutes]
     return pd.DataFrame({"event": events, "units": units.astype(int), "conversion": units / units[0],
                          "step_conversion": np.r_[1.0, units[1:] / units[:-1]], "dropped": np.r_[0, -np.diff(units)],
                          "median_time": median}, index=pd.RangeIndex(1, len(units) + 1, name="step"))
@@ -118,8 +119,8 @@ def test_the_funnel_reading_carries_the_funnels_numbers(journeys_frame):
     carts = journeys_frame[journeys_frame["name"] == "add_to_cart"].groupby("userID")["timestamp"].min()
     buys = journeys_frame[journeys_frame["name"] == "purchase"]
     after = buys.assign(cart=buys["userID"].map(carts)).dropna(subset=["cart"])
-    converted = after.loc[(after["timestamp"] >= after["cart"]) & (after["timestamp"] <= after["cart"] + pd.Timedelta("1D")),
-                          "userID"].nunique()
+    within = (after["timestamp"] >= after["cart"]) & (after["timestamp"] <= after["cart"] + pd.Timedelta("1D"))
+    converted = after.loc[within, "userID"].nunique()
     assert converted <= result["units"].iloc[-1]  # re-entry may find later attempts too
     text = funnel_reading(result, within="1D")
     assert text.startswith(f"{percent(result['units'].iloc[-1] / len(carts))} of users who add_to_cart purchase "
@@ -132,7 +133,8 @@ def test_the_lifecycle_reading_carries_the_last_complete_days_numbers(journeys_f
     end = journeys_frame["timestamp"].max()
     last = stages.loc[stages.index[stages.index + pd.Timedelta("1D") <= end][-1]]
     text = lifecycle_reading(stages, freq="D", end=end)
-    assert f"{int(last['new']):,} new, {int(last['returning']):,} returning, {int(last['resurrecting']):,} resurrecting" in text
+    counts = {k: f"{int(last[k]):,}" for k in ("new", "returning", "resurrecting")}
+    assert f"{counts['new']} new, {counts['returning']} returning, {counts['resurrecting']} resurrecting" in text
     assert f"; {-int(last['dormant']):,} of the day before did not come back." in text
 
 

@@ -213,7 +213,7 @@ class StatsigEmulator:
 
     @classmethod
     def for_journeys(cls, users: int = 2_000, *, days: int = 28, seed: int = 0, end_ms: int | None = None,
-                     **kwargs) -> "StatsigEmulator":
+                     **kwargs) -> StatsigEmulator:
         """An emulator of users going through a journey, for demos of funnels, retention and paths.
 
         Serves :func:`~statsig_pandas.testing.journeys.journey_store`:

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from statsig_pandas import AuthenticationError, StatsigAPIError, StatsigError, StatsigWarning, read_events
-from statsig_pandas.frame import SCHEMA, STRING_DTYPE
 from statsig_pandas.endpoints import event_path
+from statsig_pandas.frame import SCHEMA, STRING_DTYPE
 from statsig_pandas.transport import Transport
 
 pytestmark = pytest.mark.contract
