@@ -484,7 +484,7 @@ def plot_retention(
     what = "" if start_event is None and return_event is None else " of " + " \u2192 ".join(
         str(analysis.display_label(getattr(e, "label", e))) for e in (start_event, return_event) if e is not None)
     ax.set_title(title if title is not None else f"Retention{what} ({mode}, by {_bucket_name(period)})")
-    ax.set_xlabel(f"{_bucket_name(period).capitalize()}s after the cohort's")
+    ax.set_xlabel(f"{_bucket_name(period).capitalize()}s after the cohort's {_bucket_name(period)}")
     fmt = "%Y-%m-%d %H:%M" if _bucket_name(period) in ("hour", "minute", "second") else "%Y-%m-%d"
     rows = [f"{c.strftime(fmt)}  (n={n:,})" for c, n in zip(cohorts_index, sizes)]
     ax.set_yticks(range(n_rows), [*rows, "Mean (complete cells)"], fontsize="small")
@@ -553,7 +553,7 @@ def plot_retention_curve(
         cumulative=cumulative, tz=tz, unit=unit)
     ax = _axes(ax, figsize=(8, 4))
     ax.set_title(title if title is not None else f"Retention curve ({mode}, by {_bucket_name(period)})")
-    ax.set_xlabel(f"{_bucket_name(period).capitalize()}s after the cohort's")
+    ax.set_xlabel(f"{_bucket_name(period).capitalize()}s after the cohort's {_bucket_name(period)}")
     ax.set_ylabel("Retained")
     _percent_axis(ax.yaxis)
     ax.set_ylim(0, 1.05)
