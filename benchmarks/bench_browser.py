@@ -30,7 +30,8 @@ import time
 import pandas as pd
 
 from statsig_pandas import plotting
-from statsig_pandas.browser import ALL, EventBrowser, _png
+from statsig_pandas.browser import ALL, EventBrowser
+from statsig_pandas.browser._charts import png as _png
 from statsig_pandas.testing.synthetic import synthetic_frame
 
 END_MS = 1_790_000_000_000  # a fixed week, so every run draws the same events
@@ -112,7 +113,7 @@ def naive_charts(filtered: pd.DataFrame, state: dict) -> tuple[bytes, bytes]:
 
 def browser_data(browser: EventBrowser) -> tuple:
     """The browser's own work before drawing: mask, matching rows, summary, table page."""
-    return browser._matching(), browser.summary, browser._table_html(0)
+    return browser.state.matching(browser._filters()), browser.summary, browser._table_html(0)
 
 
 def timed(fn) -> float:
@@ -149,12 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         apply(browser, initial(browser))  # back to where a user starts
         for label, state in steps:
             before = browser.redraws
-            browser._cache.clear()  # every change computed afresh: no state repeats within a pass
+            browser.state.clear()  # every change computed afresh: no state repeats within a pass
             cpu = time.process_time()
             rows[label]["ours"].append(timed(lambda state=state: apply(browser, state)))
             rows[label]["ours_cpu"].append(time.process_time() - cpu)
             assert browser.redraws == before + 1, label
-            browser._cache.clear()
+            browser.state.clear()
             rows[label]["ours_data"].append(timed(lambda: browser_data(browser)))
             t0 = time.perf_counter()
             filtered, _, _ = naive_data(df, state, slider)

@@ -37,6 +37,7 @@ __all__ = [
     "render_report",
     "StatsigAccessor",
     "EventBrowser",
+    "LiveEventBrowser",
     "browse",
     "RetryPolicy",
     "ReadProgress",
@@ -57,7 +58,7 @@ __all__ = [
 def __getattr__(name: str):
     # The browser pulls in ipywidgets and matplotlib (about half a second): only when it is asked for,
     # so scripts, Dask workers and report kernels that never browse do not pay for it.
-    if name in ("EventBrowser", "browse"):
+    if name in ("EventBrowser", "LiveEventBrowser", "browse"):
         from . import browser
 
         return getattr(browser, name)

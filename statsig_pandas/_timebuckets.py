@@ -188,3 +188,17 @@ def bucket_codes(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     if (steps == steps[0]).all():  # evenly spaced (any UTC grid): arithmetic, not a search
         return (values - bounds[0]) // steps[0]
     return np.searchsorted(bounds, values, side="right") - 1
+
+
+def format_duration(span: pd.Timedelta) -> str:
+    """A span of time as a reader says it, to its two largest units: ``3 days 4 h``, ``4 h 5 min``,
+    ``5 min``, ``30 s``."""
+    seconds = int(pd.Timedelta(span).total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} day{'s' * (days != 1)} {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else f"{seconds} s"

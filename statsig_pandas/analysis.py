@@ -28,6 +28,7 @@ np.int64(1000)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
@@ -46,6 +47,8 @@ __all__ = [
     "timeline",
     "unique_users",
     "summary",
+    "summary_numbers",
+    "SummaryNumbers",
     "between",
     "where",
     "numeric_value",
@@ -598,6 +601,66 @@ def activity(df: pd.DataFrame, *, tz: Any = None) -> pd.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class SummaryNumbers:
+    """The headline numbers of a frame of events, as :func:`summary` shows them.
+
+    Attributes
+    ----------
+    events : int
+        Rows of the frame.
+    users : int
+        Distinct ``userID`` values (missing IDs are not a user).
+    first, last : pandas.Timestamp
+        The earliest and latest timestamp, in the frame's zone; ``NaT`` when
+        no event has a time.
+    untimed : int
+        Events without a timestamp.
+    """
+
+    events: int
+    users: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+    untimed: int
+
+    @property
+    def span(self) -> pd.Timedelta:
+        """``last - first`` (``NaT`` when no event has a time)."""
+        return self.last - self.first
+
+
+def summary_numbers(df: pd.DataFrame) -> SummaryNumbers:
+    """Events, distinct users, first and last time: the numbers that head :func:`summary`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+
+    Returns
+    -------
+    SummaryNumbers
+
+    Examples
+    --------
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> numbers = summary_numbers(synthetic_frame(100, seed=3, end_ms=1_774_000_000_000))
+    >>> numbers.events, numbers.untimed, numbers.first <= numbers.last
+    (100, 0, True)
+    """
+    _require(df, *REQUIRED_COLUMNS)
+    times = _timebuckets.frame_times(df)
+    ticks = times.values
+    timed = ticks[ticks != _timebuckets.NAT]
+
+    def instant(reduce):
+        return pd.Timestamp(reduce(timed), unit=times.unit, tz="UTC").tz_convert(times.tz) if len(timed) else pd.NaT
+
+    return SummaryNumbers(events=len(df), users=len(value_counts(df, "userID")), first=instant(np.min),
+                          last=instant(np.max), untimed=len(ticks) - len(timed))
+
+
 def summary(df: pd.DataFrame, *, top: int = 5) -> pd.DataFrame:
     """One small table to head a report: volume, users, time span, sources, names, top values.
 
@@ -618,29 +681,26 @@ def summary(df: pd.DataFrame, *, top: int = 5) -> pd.DataFrame:
         per top ``value`` with its event count. Items are shown as in plots
         (``""`` as ``(empty)``).
 
+    See Also
+    --------
+    summary_numbers : the numbers of the ``events`` section, as a dataclass.
+
     Examples
     --------
     >>> from statsig_pandas.testing.synthetic import synthetic_frame
     >>> summary(synthetic_frame(100, seed=3, end_ms=1_774_000_000_000)).loc[("events", "total"), "summary"]
     100
     """
-    _require(df, *REQUIRED_COLUMNS)
+    numbers = summary_numbers(df)
     top = _options.positive_int(top, "top", allow_none=False)
-    times = _timebuckets.frame_times(df)
-    v = times.values
-    timed = v[v != _timebuckets.NAT]
-
-    def instant(reduce):
-        return pd.Timestamp(reduce(timed), unit=times.unit, tz="UTC").tz_convert(times.tz) if len(timed) else pd.NaT
-
     rows: list[tuple[tuple[str, str], Any]] = [
-        (("events", "total"), len(df)),
-        (("events", "users"), len(value_counts(df, "userID"))),
-        (("events", "first"), instant(np.min)),
-        (("events", "last"), instant(np.max)),
+        (("events", "total"), numbers.events),
+        (("events", "users"), numbers.users),
+        (("events", "first"), numbers.first),
+        (("events", "last"), numbers.last),
     ]
-    if len(timed) < len(v):
-        rows.append((("events", "without timestamp"), len(v) - len(timed)))
+    if numbers.untimed:
+        rows.append((("events", "without timestamp"), numbers.untimed))
     for section, counts in (("name", value_counts(df, "name")), ("source", value_counts(df, "source")),
                             ("value", value_counts(df, "value", top=top))):
         rows.extend(((section, display_label(label)), int(count)) for label, count in counts.items())

@@ -36,6 +36,8 @@ from typing import Any
 
 import pandas as pd
 
+from ._fallback import with_image
+from ._timebuckets import format_duration
 from .endpoints import Provenance
 from .errors import ReportError, StatsigError, redact
 from .transport import KEY_ENV, URL_ENV
@@ -85,7 +87,7 @@ class ReportHeader:
         stamps = df["timestamp"].dropna()
         if len(stamps):
             first, last = stamps.min().tz_convert(self.tz), stamps.max().tz_convert(self.tz)
-            window = f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} {self.tz} ({_span(last - first)})"
+            window = f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} {self.tz} ({format_duration(last - first)})"
         else:
             window = "no events"
         fetched = info.fetched_at
@@ -118,13 +120,6 @@ class ReportHeader:
                 f'<table class="sp-provenance-table">{cells}</table>'
                 f'<p class="sp-generated">Report generated {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC'
                 f" by statsig-pandas {html.escape(__version__)}</p></div>")
-
-
-def _span(delta: pd.Timedelta) -> str:
-    days, hours = delta.days, delta.seconds // 3600
-    if days:
-        return f"{days} day{'s' * (days != 1)} {hours} h"
-    return f"{hours} h {delta.seconds % 3600 // 60} min"
 
 
 # -- rendering ----------------------------------------------------------------------------------
@@ -426,10 +421,8 @@ def static_outputs(nb) -> None:
                 img = _img(data["image/png"], alt, out.get("metadata", {}).get("image/png", {}))
                 if "text/html" not in data:
                     data["text/html"] = f'<div class="sp-figure">{img}</div>'
-                elif widget is not None and "<img" not in data["text/html"]:
-                    # Exporters show one type of a bundle, and text/html wins over image/png.
-                    head, sep, rest = data["text/html"].partition("</p>")
-                    data["text/html"] = head + sep + img + rest if sep else data["text/html"] + img
+                elif widget is not None:
+                    data["text/html"] = with_image(data["text/html"], img)
             if widget is not None and not set(data) - {"text/plain"}:
                 continue  # "VBox(children=...)" tells a reader nothing
             outputs.append(out)

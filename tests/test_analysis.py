@@ -488,6 +488,25 @@ def test_summary_of_empty_and_untimed_frames(make_events):
     assert analysis.summary(df)["summary"][("events", "without timestamp")] == 1
 
 
+def test_summary_numbers_are_what_the_summary_shows(events, make_events):
+    numbers = analysis.summary_numbers(events)
+    assert (numbers.events, numbers.users, numbers.untimed) == (len(events), events["userID"].nunique(), 0)
+    assert (numbers.first, numbers.last) == (events["timestamp"].min(), events["timestamp"].max())
+    assert numbers.span == events["timestamp"].max() - events["timestamp"].min()
+    table = analysis.summary(events)["summary"]["events"]
+    assert table.to_dict() == {"total": numbers.events, "users": numbers.users, "first": numbers.first,
+                               "last": numbers.last}
+    df = make_events([("2026-03-01 10:00", "e", "s", "", "1"), ("2026-03-01 11:00", "e", "s", "", "1")])
+    df.loc[1, "timestamp"] = pd.NaT
+    untimed = analysis.summary_numbers(df)
+    assert (untimed.events, untimed.users, untimed.untimed) == (2, 1, 1)
+    assert untimed.first == untimed.last == pd.Timestamp("2026-03-01 10:00", tz="UTC")
+    empty = analysis.summary_numbers(empty_frame())
+    assert (empty.events, empty.users) == (0, 0) and empty.first is pd.NaT and empty.span is pd.NaT
+    with pytest.raises(StatsigError, match="missing column"):
+        analysis.summary_numbers(pd.DataFrame({"timestamp": []}))
+
+
 # ---------------------------------------------------------------- frames from elsewhere
 
 
