@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ._steps import Step
 from ._version import __version__
 from .accessor import StatsigAccessor
 from .errors import (
@@ -41,6 +42,7 @@ __all__ = [
     "browse",
     "RetryPolicy",
     "ReadProgress",
+    "Step",
     "SCHEMA",
     "StatsigError",
     "StatsigAPIError",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import analysis, plotting
+from . import analysis, funnels, plotting, retention
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -176,7 +176,7 @@ class StatsigAccessor:
 
     # ------------------------------------------------------------ browser
 
-    def browse(self, *, debounce: float = 0.2, page_size: int = 20) -> EventBrowser:
+    def browse(self, *, debounce: float = 0.2, page_size: int = 20, top_values: int = 12) -> EventBrowser:
         """Explore the frame in a notebook: filters, charts, a paged table, CSV export.
 
         See :class:`statsig_pandas.browser.EventBrowser`.
@@ -187,4 +187,109 @@ class StatsigAccessor:
         """
         from .browser import EventBrowser
 
-        return EventBrowser(self._obj, debounce=debounce, page_size=page_size)
+        return EventBrowser(self._obj, debounce=debounce, page_size=page_size, top_values=top_values)
+
+    # ------------------------------------------------------------ funnels and retention
+
+    def funnel(self, steps: Any, *, within: Any = "14D", order: str = "ordered", reentry: bool = True,
+               by: str | None = None, top: int = 10, exclude: Any = None, start: Any = None, end: Any = None,
+               unit: str = "userID") -> pd.DataFrame:
+        """Units reaching each step, conversion, drop-off, time between steps; see :func:`.funnels.funnel`.
+
+        Examples
+        --------
+        >>> df.statsig.funnel(["page_view", "add_to_cart", "purchase"], within="1D")  # doctest: +SKIP
+        """
+        return funnels.funnel(self._obj, steps, within=within, order=order, reentry=reentry, by=by, top=top,
+                              exclude=exclude, start=start, end=end, unit=unit)
+
+    def funnel_trend(self, steps: Any, *, freq: Any = "D", within: Any = "14D", order: str = "ordered",
+                     reentry: bool = True, exclude: Any = None, start: Any = None, end: Any = None, tz: Any = None,
+                     unit: str = "userID") -> pd.DataFrame:
+        """Entered, converted and conversion per entry bucket; see :func:`.funnels.funnel_trend`.
+
+        Examples
+        --------
+        >>> df.statsig.funnel_trend(["page_view", "purchase"], freq="W", within="1D")  # doctest: +SKIP
+        """
+        return funnels.funnel_trend(self._obj, steps, freq=freq, within=within, order=order, reentry=reentry,
+                                    exclude=exclude, start=start, end=end, tz=tz, unit=unit)
+
+    def retention(self, start_event: Any = None, return_event: Any = None, *, period: Any = "D", periods: int = 8,
+                  cohorts: str = "recurring", mode: str = "calendar", cumulative: bool = False, values: str = "rate",
+                  tz: Any = None, unit: str = "userID") -> pd.DataFrame:
+        """The retention triangle, cohorts by offsets; see :func:`.retention.retention`.
+
+        Examples
+        --------
+        >>> df.statsig.retention("signup", "page_view", period="W", periods=6)  # doctest: +SKIP
+        """
+        return retention.retention(self._obj, start_event, return_event, period=period, periods=periods,
+                                   cohorts=cohorts, mode=mode, cumulative=cumulative, values=values, tz=tz,
+                                   unit=unit)
+
+    def retention_curve(self, start_event: Any = None, return_event: Any = None, *, period: Any = "D",
+                        periods: int = 8, cohorts: str = "recurring", mode: str = "calendar",
+                        cumulative: bool = False, tz: Any = None, unit: str = "userID") -> pd.Series:
+        """The weighted mean retention by offset, over complete cells; see :func:`.retention.retention_curve`.
+
+        Examples
+        --------
+        >>> df.statsig.retention_curve(periods=14)  # doctest: +SKIP
+        """
+        return retention.retention_curve(self._obj, start_event, return_event, period=period, periods=periods,
+                                         cohorts=cohorts, mode=mode, cumulative=cumulative, tz=tz, unit=unit)
+
+    def plot_funnel(self, steps: Any, *, within: Any = "14D", order: str = "ordered", reentry: bool = True,
+                    by: str | None = None, top: int = 10, exclude: Any = None, start: Any = None, end: Any = None,
+                    unit: str = "userID", ax: Axes | None = None, title: str | None = None) -> Axes:
+        """Bars per step over a hatched drop-off backdrop; see :func:`.plotting.plot_funnel`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_funnel(["page_view", "add_to_cart", "purchase"], by="source", top=3)  # doctest: +SKIP
+        """
+        return plotting.plot_funnel(self._obj, steps, within=within, order=order, reentry=reentry, by=by, top=top,
+                                    exclude=exclude, start=start, end=end, unit=unit, ax=ax, title=title)
+
+    def plot_funnel_trend(self, steps: Any, *, freq: Any = "D", within: Any = "14D", order: str = "ordered",
+                          reentry: bool = True, exclude: Any = None, start: Any = None, end: Any = None,
+                          tz: Any = None, unit: str = "userID", ax: Axes | None = None,
+                          title: str | None = None) -> Axes:
+        """Conversion per entry bucket, incomplete buckets hollow; see :func:`.plotting.plot_funnel_trend`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_funnel_trend(["page_view", "purchase"], within="1D")  # doctest: +SKIP
+        """
+        return plotting.plot_funnel_trend(self._obj, steps, freq=freq, within=within, order=order, reentry=reentry,
+                                          exclude=exclude, start=start, end=end, tz=tz, unit=unit, ax=ax, title=title)
+
+    def plot_retention(self, start_event: Any = None, return_event: Any = None, *, period: Any = "D",
+                       periods: int = 8, cohorts: str = "recurring", mode: str = "calendar",
+                       cumulative: bool = False, tz: Any = None, unit: str = "userID", ax: Axes | None = None,
+                       title: str | None = None) -> Axes:
+        """The triangle as a 0-100 % heatmap with sizes and a mean row; see :func:`.plotting.plot_retention`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_retention(periods=14)  # doctest: +SKIP
+        """
+        return plotting.plot_retention(self._obj, start_event, return_event, period=period, periods=periods,
+                                       cohorts=cohorts, mode=mode, cumulative=cumulative, tz=tz, unit=unit, ax=ax,
+                                       title=title)
+
+    def plot_retention_curve(self, start_event: Any = None, return_event: Any = None, *, period: Any = "D",
+                             periods: int = 8, cohorts: str = "recurring", mode: str = "calendar",
+                             cumulative: bool = False, tz: Any = None, unit: str = "userID",
+                             ax: Axes | None = None, title: str | None = None) -> Axes:
+        """Retention by offset, one faint line per cohort and the bold mean; see
+        :func:`.plotting.plot_retention_curve`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_retention_curve(periods=14)  # doctest: +SKIP
+        """
+        return plotting.plot_retention_curve(self._obj, start_event, return_event, period=period, periods=periods,
+                                             cohorts=cohorts, mode=mode, cumulative=cumulative, tz=tz, unit=unit,
+                                             ax=ax, title=title)

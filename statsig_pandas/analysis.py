@@ -322,8 +322,8 @@ def _tally(df, *, freq, by, users, tz, start, end):
 
 def timeline(
     df: pd.DataFrame,
-    *,
     freq: Any = "h",
+    *,
     by: str | None = None,
     users: bool = False,
     tz: Any = None,
@@ -389,7 +389,7 @@ def timeline(
     return pd.DataFrame(counts, index=index, columns=columns)
 
 
-def unique_users(df: pd.DataFrame, *, freq: Any = "D", tz: Any = None) -> pd.Series:
+def unique_users(df: pd.DataFrame, freq: Any = "D", *, tz: Any = None) -> pd.Series:
     """Distinct users per time bucket: daily (DAU), weekly (``freq="W"``: WAU), ...
 
     The same as ``timeline(df, freq=freq, users=True, tz=tz)``.
@@ -423,7 +423,7 @@ def unique_users(df: pd.DataFrame, *, freq: Any = "D", tz: Any = None) -> pd.Ser
 # ---------------------------------------------------------------- filters
 
 
-def between(df: pd.DataFrame, *, start: Any = None, end: Any = None, tz: Any = None) -> pd.DataFrame:
+def between(df: pd.DataFrame, start: Any = None, end: Any = None, *, tz: Any = None) -> pd.DataFrame:
     """The events with ``start <= timestamp < end``.
 
     Parameters

@@ -26,7 +26,8 @@ from . import _options, analysis
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["plot_timeline", "plot_value_counts", "plot_activity_heatmap"]
+__all__ = ["plot_timeline", "plot_value_counts", "plot_activity_heatmap", "plot_funnel", "plot_funnel_trend",
+           "plot_retention", "plot_retention_curve"]
 
 #: Series drawn by name in a timeline; the rest are summed as "(other)".
 MAX_SERIES = 10
@@ -63,8 +64,8 @@ def _no_data(ax: Axes) -> None:
 
 def plot_timeline(
     df: pd.DataFrame,
-    *,
     freq: Any = "h",
+    *,
     by: str | None = None,
     users: bool = False,
     tz: Any = None,
@@ -237,3 +238,363 @@ def plot_activity_heatmap(df: pd.DataFrame, *, tz: Any = None, ax: Axes | None =
     if not table.to_numpy().any():
         _no_data(ax)
     return ax
+
+
+# ---------------------------------------------------------------- funnels and retention
+
+
+def _percent_axis(axis: Any) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+
+
+def _duration(delta: Any) -> str:
+    """A time between steps, short: 45s, 12m, 3.5h, 2.1d."""
+    if pd.isna(delta):
+        return ""
+    seconds = pd.Timedelta(delta).total_seconds()
+    for size, suffix in ((86_400, "d"), (3_600, "h"), (60, "m")):
+        if seconds >= size:
+            value = seconds / size
+            return f"{value:.1f}{suffix}" if value < 10 else f"{value:.0f}{suffix}"
+    return f"{seconds:.0f}s"
+
+
+def _window(within: Any) -> str:
+    return within if isinstance(within, str) else _duration(pd.Timedelta(within))
+
+
+def plot_funnel(
+    df: pd.DataFrame,
+    steps: Any,
+    *,
+    within: Any = "14D",
+    order: str = "ordered",
+    reentry: bool = True,
+    by: str | None = None,
+    top: int = 10,
+    exclude: Any = None,
+    start: Any = None,
+    end: Any = None,
+    unit: str = "userID",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Bars per step: the converted share solid, the drop-off a faint hatched backdrop behind it.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    steps, within, order, reentry, by, top, exclude, start, end, unit
+        As for :func:`statsig_pandas.funnels.funnel`. With ``by``, one bar
+        per group within each step, side by side, one colour per group.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    title : str, optional
+        Replaces the title (default: the order and the window).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        y from 0 to 100 % of the first step. Each bar is labelled with its
+        units and conversion; under each step its name, the units dropped
+        since the previous step and the median time from it.
+
+    Examples
+    --------
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> df = synthetic_frame(2_000, end_ms=1_774_000_000_000)
+    >>> ax = plot_funnel(df, ["page_view", "add_to_cart", "purchase"], within="1D")
+    >>> len(ax.patches)  # a backdrop and a bar per step
+    6
+    """
+    from . import funnels
+
+    table = funnels.funnel(df, steps, within=within, order=order, reentry=reentry, by=by, top=top,
+                           exclude=exclude, start=start, end=end, unit=unit)
+    groups = [(None, table)] if by is None else [(g, table.xs(g, level=0)) for g in
+                                                   table.index.get_level_values(0).unique()]
+    n_steps = len(steps) if isinstance(steps, (list, tuple)) else 1
+    ax = _axes(ax, figsize=(max(6.0, 2.2 * n_steps + 0.4 * len(groups)), 4.6))
+    ax.set_title(title if title is not None else f"Funnel ({order}, within {_window(within)})"
+                 + (f" by {by}" if by else ""))
+    ax.set_ylabel("Conversion from step 1")
+    _percent_axis(ax.yaxis)
+    ax.set_ylim(0, 1.18)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.grid(True, axis="y", linestyle="--", alpha=0.4)
+    ax.set_axisbelow(True)
+    x = np.arange(n_steps, dtype=float)
+    width = 0.8 / max(len(groups), 1)
+    for i, (group, part) in enumerate(groups):
+        colour = f"C{i % 10}"
+        offset = x - 0.4 + width * (i + 0.5)
+        rate = np.nan_to_num(part["conversion"].to_numpy(dtype=float))
+        ax.bar(offset, np.ones(n_steps), width, color=colour, alpha=0.125, hatch="//", edgecolor=colour, linewidth=0)
+        bars = ax.bar(offset, rate, width, color=colour, label=None if group is None else _label(group))
+        labels = [f"{u:,}\n{r:.0%}" if u else "0" for u, r in zip(part["units"].to_numpy(), rate)]
+        ax.bar_label(bars, labels=labels, padding=2, fontsize="x-small" if len(groups) > 2 else "small")
+    names = table["event"].to_numpy()[:n_steps]
+    ticks = []
+    for k in range(n_steps):
+        text = f"{k + 1}. {_short(str(names[k]))}"
+        if k and len(groups) == 1:
+            part = groups[0][1]
+            dropped, previous = int(part["dropped"].iloc[k]), int(part["units"].iloc[k - 1])
+            text += f"\n\u2212{dropped:,}" + (f" ({dropped / previous:.0%})" if previous else "")
+            median = _duration(part["median_time"].iloc[k])
+            text += f"\nmedian {median}" if median else ""
+        ticks.append(text)
+    ax.set_xticks(x, ticks, fontsize="small")
+    for sep in x[1:] - 0.5:
+        ax.axvline(sep, color="0.8", linestyle="--", linewidth=0.8)
+    ax.set_xlim(-0.5, n_steps - 0.5)
+    if by is not None and groups:
+        ax.legend(title=by, fontsize="small", title_fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  frameon=False)
+    if not len(table) or not table["units"].any():
+        _no_data(ax)
+    return ax
+
+
+def plot_funnel_trend(
+    df: pd.DataFrame,
+    steps: Any,
+    *,
+    freq: Any = "D",
+    within: Any = "14D",
+    order: str = "ordered",
+    reentry: bool = True,
+    exclude: Any = None,
+    start: Any = None,
+    end: Any = None,
+    tz: Any = None,
+    unit: str = "userID",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Line of the conversion per entry bucket; buckets still open (incomplete) dashed and hollow.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    steps, freq, within, order, reentry, exclude, start, end, tz, unit
+        As for :func:`statsig_pandas.funnels.funnel_trend`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    title : str, optional
+        Replaces the title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        x in dates (ticks in the buckets' zone), y from 0 to 100 %.
+
+    Examples
+    --------
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> df = synthetic_frame(2_000, end_ms=1_774_000_000_000)
+    >>> ax = plot_funnel_trend(df, ["page_view", "purchase"], within="1h")
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['complete', 'in progress']
+    """
+    import matplotlib.dates as mdates
+
+    from . import funnels
+
+    data = funnels.funnel_trend(df, steps, freq=freq, within=within, order=order, reentry=reentry, exclude=exclude,
+                                start=start, end=end, tz=tz, unit=unit)
+    ax = _axes(ax, figsize=(9, 4))
+    ax.set_title(title if title is not None else f"Conversion by entry {_bucket_name(freq)} (within {_window(within)})")
+    ax.set_ylabel("Converted / entered")
+    zone = data.index.tz
+    ax.set_xlabel(f"Entry ({zone})")
+    _percent_axis(ax.yaxis)
+    ax.set_ylim(0, 1.05)
+    ax.grid(True, alpha=0.3)
+    if not len(data):
+        _no_data(ax)
+        return ax
+    x = data.index.tz_convert("UTC").tz_localize(None).to_numpy()
+    y = data["conversion"].to_numpy(dtype=float)
+    done = data["complete"].to_numpy(dtype=bool)
+    solid = np.where(done, y, np.nan)
+    # Incomplete buckets are the last ones; their dashed stretch starts at the last complete point.
+    first_open = int(np.argmin(done)) if not done.all() else len(done)
+    open_part = np.where(np.arange(len(y)) >= max(first_open - 1, 0), y, np.nan)
+    ax.plot(x, solid, marker="o", markersize=3, color="C0", label="complete")
+    ax.plot(x, open_part, marker="o", markersize=4, color="C0", linestyle="--", markerfacecolor="white",
+            label="in progress")
+    locator = mdates.AutoDateLocator(tz=zone)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=zone))
+    if not done.all():
+        ax.legend(fontsize="small", frameon=False, loc="upper left")
+    return ax
+
+
+def _retention_units(df, start_event, return_event, **options) -> tuple[pd.DataFrame, pd.Series]:
+    from . import retention
+
+    units = retention.retention(df, start_event, return_event, values="units", **options)
+    return units, retention.mean_curve(units)
+
+
+def plot_retention(
+    df: pd.DataFrame,
+    start_event: Any = None,
+    return_event: Any = None,
+    *,
+    period: Any = "D",
+    periods: int = 8,
+    cohorts: str = "recurring",
+    mode: str = "calendar",
+    cumulative: bool = False,
+    tz: Any = None,
+    unit: str = "userID",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """The retention triangle as a heatmap on an absolute 0-100 % scale, with cohort sizes and a mean row.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    start_event, return_event, period, periods, cohorts, mode, cumulative, tz, unit
+        As for :func:`statsig_pandas.retention.retention`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    title : str, optional
+        Replaces the title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        An image of the cohorts' shares (``ax.images[0].get_array()``; its
+        last row is the weighted mean over complete cells) with each cell's
+        percentage written in it; incomplete cells are left blank. Rows are
+        labelled with the cohort and its size.
+
+    Examples
+    --------
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> ax = plot_retention(synthetic_frame(2_000, end_ms=1_774_000_000_000), periods=5)
+    >>> ax.images[0].get_array().shape
+    (9, 5)
+    """
+    options = dict(period=period, periods=periods, cohorts=cohorts, mode=mode, cumulative=cumulative, tz=tz,
+                   unit=unit)
+    units, mean = _retention_units(df, start_event, return_event, **options)
+    sizes = units["units"].to_numpy()
+    counts = units.drop(columns="units").to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = np.where(sizes[:, None] > 0, counts / np.maximum(sizes, 1)[:, None], np.nan)
+    grid = np.vstack([rates, mean.to_numpy()[None, :]]) if len(rates) else mean.to_numpy()[None, :]
+    n_rows, n_cols = grid.shape
+    ax = _axes(ax, figsize=(min(2.5 + 0.75 * n_cols, 16), min(1.4 + 0.32 * n_rows, 14)))
+    image = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", cmap=_retention_colours(), vmin=0.0, vmax=1.0,
+                      interpolation="nearest")
+    what = "" if start_event is None and return_event is None else " of " + " \u2192 ".join(
+        str(analysis.display_label(getattr(e, "label", e))) for e in (start_event, return_event) if e is not None)
+    ax.set_title(title if title is not None else f"Retention{what} ({mode}, by {_bucket_name(period)})")
+    ax.set_xlabel(f"{_bucket_name(period).capitalize()}s after the cohort's")
+    fmt = "%Y-%m-%d %H:%M" if _bucket_name(period) in ("hour", "minute", "second") else "%Y-%m-%d"
+    rows = [f"{c.strftime(fmt)}  (n={n:,})" for c, n in zip(units.index, sizes)]
+    ax.set_yticks(range(n_rows), [*rows, "Mean (complete cells)"], fontsize="small")
+    ax.set_xticks(range(n_cols), [str(k) for k in range(n_cols)])
+    ax.set_xticks(np.arange(-0.5, n_cols), minor=True)
+    ax.set_yticks(np.arange(-0.5, n_rows), minor=True)
+    ax.grid(which="minor", color="0.85", linewidth=0.5)
+    ax.tick_params(which="minor", length=0)
+    ax.axhline(n_rows - 1.5, color="0.3", linewidth=1.0)
+    if n_rows * n_cols <= 900:
+        for (r, c), value in np.ndenumerate(grid):
+            if not np.isnan(value):
+                ax.text(c, r, f"{value:.0%}" if value >= 0.1 or value == 0 else f"{value:.1%}", ha="center",
+                        va="center", fontsize="x-small", color="white" if value >= 0.65 else "0.15",
+                        fontweight="bold" if r == n_rows - 1 else None)
+    colorbar = ax.figure.colorbar(image, ax=ax, pad=0.01)
+    _percent_axis(colorbar.ax.yaxis)
+    colorbar.set_label("Retained (blank: period not over yet)")
+    if not len(units):
+        _no_data(ax)
+    return ax
+
+
+def plot_retention_curve(
+    df: pd.DataFrame,
+    start_event: Any = None,
+    return_event: Any = None,
+    *,
+    period: Any = "D",
+    periods: int = 8,
+    cohorts: str = "recurring",
+    mode: str = "calendar",
+    cumulative: bool = False,
+    tz: Any = None,
+    unit: str = "userID",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Retention by offset: a faint line per cohort and the bold weighted mean over complete cells.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    start_event, return_event, period, periods, cohorts, mode, cumulative, tz, unit
+        As for :func:`statsig_pandas.retention.retention_curve`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    title : str, optional
+        Replaces the title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        x = offsets, y from 0 to 100 %; the last line is the mean (labelled).
+
+    Examples
+    --------
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> ax = plot_retention_curve(synthetic_frame(2_000, end_ms=1_774_000_000_000), periods=5)
+    >>> ax.get_lines()[-1].get_label()
+    'mean'
+    """
+    options = dict(period=period, periods=periods, cohorts=cohorts, mode=mode, cumulative=cumulative, tz=tz,
+                   unit=unit)
+    units, mean = _retention_units(df, start_event, return_event, **options)
+    ax = _axes(ax, figsize=(8, 4))
+    ax.set_title(title if title is not None else f"Retention curve ({mode}, by {_bucket_name(period)})")
+    ax.set_xlabel(f"{_bucket_name(period).capitalize()}s after the cohort's")
+    ax.set_ylabel("Retained")
+    _percent_axis(ax.yaxis)
+    ax.set_ylim(0, 1.05)
+    ax.grid(True, alpha=0.3)
+    sizes = units["units"].to_numpy()
+    counts = units.drop(columns="units").to_numpy(dtype=float)
+    offsets = np.arange(counts.shape[1])
+    for n, row in zip(sizes, counts):
+        if n:
+            ax.plot(offsets, row / n, color="C0", alpha=0.15, linewidth=0.8)
+    ax.plot(offsets, mean.to_numpy(), color="C0", linewidth=2.5, marker="o", markersize=4, label="mean")
+    ax.set_xticks(offsets)
+    ax.legend(fontsize="small", frameon=False)
+    if not sizes.any():
+        _no_data(ax)
+    return ax
+
+
+def _retention_colours():
+    """PostHog's retention scale: hue 212, saturation 63 %, lightness from 95 % (0 %) down to 30 % (100 %);
+    incomplete (masked) cells white."""
+    import colorsys
+
+    from matplotlib.colors import ListedColormap
+
+    colours = [colorsys.hls_to_rgb(212 / 360, (30 + 0.65 * (100 - p)) / 100, 0.63) for p in np.linspace(0, 100, 256)]
+    return ListedColormap(colours, name="statsig_retention").with_extremes(bad="white")

@@ -23,3 +23,26 @@ def stop(process: subprocess.Popen, *, timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=5)
+
+
+def event_frame(rows, *, tz="UTC"):
+    """A frame of the reader's dtypes from ``(user, time, name)`` or ``(user, time, name, extra)``
+    tuples, in the order given (no sort: tests of ordering need rows out of time order). ``extra``
+    is a dict of ``value``, ``source`` and ``metadata``; times are anything ``pd.Timestamp`` reads,
+    naive ones in UTC; a user of None is a missing ID."""
+    import pandas as pd
+
+    from statsig_pandas.frame import STRING_DTYPE
+
+    rows = [tuple(r) + ({},) * (4 - len(r)) for r in rows]
+    times = [pd.Timestamp(t) for _, t, _, _ in rows]
+    times = [t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC") for t in times]
+    names = [n for _, _, n, _ in rows]
+    return pd.DataFrame({
+        "timestamp": pd.Series(pd.DatetimeIndex(times, dtype="datetime64[ms, UTC]")).dt.tz_convert(tz),
+        "name": pd.Categorical(names, categories=pd.Index(sorted(set(names)), dtype=STRING_DTYPE)),
+        "source": pd.array([e.get("source", "js-client") for *_, e in rows], dtype=STRING_DTYPE),
+        "value": pd.array([e.get("value", "") for *_, e in rows], dtype=STRING_DTYPE),
+        "userID": pd.array([u for u, *_ in rows], dtype=STRING_DTYPE),
+        "metadata": [e.get("metadata", {}) for *_, e in rows],
+    })

@@ -1,0 +1,394 @@
+"""Retention: of the units that did a start event in a period, the share that came back later.
+
+Each unit's return periods are kept as bits (one word per 64 periods), so a
+cohort's offsets 1..n are read with one shift of a word rather than one
+lookup per offset; counting a bit across a cohort period's members gives a
+cell of the triangle.
+
+>>> import pandas as pd
+>>> from statsig_pandas.retention import retention
+>>> df = pd.DataFrame({
+...     "timestamp": pd.to_datetime(["2026-03-02 10:00", "2026-03-03 09:00", "2026-03-02 11:00",
+...                                  "2026-03-05 08:00"], utc=True),
+...     "name": "view", "source": "js", "value": "", "userID": ["1", "1", "2", "2"]})
+>>> retention(df, periods=3, values="units")
+                           units    0    1    2
+cohort
+2026-03-02 00:00:00+00:00      2  2.0  1.0  0.0
+2026-03-03 00:00:00+00:00      1  1.0  0.0  NaN
+2026-03-04 00:00:00+00:00      0  0.0  NaN  NaN
+2026-03-05 00:00:00+00:00      1  1.0  NaN  NaN
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _options, _steps, _timebuckets
+from .errors import StatsigError
+
+__all__ = ["retention", "retention_curve", "mean_curve", "COHORTS", "MODES", "MAX_PERIODS"]
+
+COHORTS = ("recurring", "first_time")
+MODES = ("calendar", "rolling")
+#: Offsets a triangle can have: a unit's offsets are read from one 64-bit word.
+MAX_PERIODS = 64
+# Rolling periods of the calendar frequencies (Amplitude's and Mixpanel's conventions).
+_ROLLING_DAYS = {"W": 7, "M": 30}
+# Above this many bytes, a unit's return bits are kept only for the words that have some.
+_DENSE_BYTES = 1 << 28
+_ONE = np.uint64(1)
+
+
+@dataclass
+class Triangle:
+    index: pd.DatetimeIndex
+    sizes: np.ndarray  # (cohorts,) units per cohort
+    counts: np.ndarray  # (cohorts, periods) retained units; column 0 is the size
+    complete: np.ndarray  # (cohorts, periods) bool
+    rows_without_unit: int
+
+
+class _Bits:
+    """Per unit, one bit per period (cell), in 64-bit words: word ``unit * width + period // 64``."""
+
+    def __init__(self, units: np.ndarray, cells: np.ndarray, n_units: int, n_cells: int):
+        self.width = n_cells // 64 + 2  # one spare word: a 64-bit read may run past the last cell
+        words = units.astype(np.int64) * self.width + cells // 64
+        runs = np.flatnonzero(np.concatenate(([True], words[1:] != words[:-1]))) if len(words) else words
+        bits = np.left_shift(_ONE, (cells % 64).astype(np.uint64))
+        values = np.bitwise_or.reduceat(bits, runs) if len(words) else bits
+        ids = words[runs] if len(words) else words
+        self.dense = n_units * self.width * 8 <= _DENSE_BYTES
+        if self.dense:
+            self.words = np.zeros(n_units * self.width, dtype=np.uint64)
+            self.words[ids] = values
+        else:
+            self.ids, self.words = ids, values
+
+    def word(self, ids: np.ndarray) -> np.ndarray:
+        if self.dense:
+            return self.words[ids]
+        at = np.searchsorted(self.ids, ids)
+        safe = np.minimum(at, len(self.ids) - 1)
+        return np.where((at < len(self.ids)) & (self.ids[safe] == ids), self.words[safe], np.uint64(0))
+
+    def read(self, units: np.ndarray, first: np.ndarray) -> np.ndarray:
+        """Bits ``first .. first + 63`` of each unit's row, bit 0 = cell ``first``."""
+        base = units.astype(np.int64) * self.width + first // 64
+        shift = (first % 64).astype(np.uint64)
+        low = self.word(base) >> shift
+        high = self.word(base + 1)
+        # x << 64 is undefined: where the read is word-aligned the high word adds nothing.
+        high = np.where(shift == 0, np.uint64(0), high << ((np.uint64(64) - shift) % np.uint64(64)))
+        return low | high
+
+
+def _lowest_bit(x: np.ndarray) -> np.ndarray:
+    """Position of the lowest set bit of each (non-zero) word."""
+    low = x & (~x + _ONE)
+    return (np.frexp(low.astype(np.float64))[1] - 1).astype(np.int64)
+
+
+def _options_of(start_event, return_event, *, period, periods, cohorts, mode, cumulative, unit):
+    start = _steps.as_step(start_event, "start_event")
+    back = start if return_event is None else _steps.as_step(return_event, "return_event")
+    freq = _timebuckets.parse_freq(period)
+    periods = _options.positive_int(periods, "periods", allow_none=False)
+    if periods > MAX_PERIODS:
+        raise StatsigError(f"periods must be at most {MAX_PERIODS}, not {periods}")
+    if cohorts not in COHORTS:
+        raise StatsigError(f"cohorts must be one of {', '.join(map(repr, COHORTS))}, not {cohorts!r}")
+    if mode not in MODES:
+        raise StatsigError(f"mode must be one of {', '.join(map(repr, MODES))}, not {mode!r}")
+    if not isinstance(cumulative, (bool, np.bool_)):
+        raise StatsigError(f"cumulative must be True or False, not {cumulative!r}")
+    if not isinstance(unit, str):
+        raise StatsigError(f"unit must be a column name or 'metadata.<key>', not {unit!r}")
+    rolling_ns = None
+    if mode == "rolling":
+        if freq.fixed:
+            rolling_ns = freq.nominal_ns
+        elif freq.period is not None and freq.period[0] in _ROLLING_DAYS:
+            rolling_ns = _ROLLING_DAYS[freq.period[0]] * _timebuckets.DAY_NS
+        else:
+            raise StatsigError(f"rolling retention takes a length of time, weeks or months, not period={period!r}")
+    return start, back, freq, periods, rolling_ns
+
+
+def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, cumulative, tz, unit) -> Triangle:
+    start, back, freq, periods, rolling_ns = _options_of(
+        start_event, return_event, period=period, periods=periods, cohorts=cohorts, mode=mode,
+        cumulative=cumulative, unit=unit)
+    stream = _steps.event_stream(df, [start, back], unit=unit, what="event")
+    times = stream.times
+    zone = _timebuckets.zone(tz, times)
+    starts = np.flatnonzero(stream.match[:, 0])
+    if not len(starts):
+        index = pd.DatetimeIndex([], dtype=pd.DatetimeTZDtype(times.unit, zone), name="cohort")
+        empty = np.zeros((0, periods), dtype=np.int64)
+        return Triangle(index, np.zeros(0, np.int64), empty, empty.astype(bool), stream.rows_without_unit)
+    time = stream.time
+    last = _steps.last_event(df)
+    # Periods up to the frame's last event: a return period after it is incomplete, not empty.
+    bounds = _timebuckets.boundaries(int(time[starts].min()), last, freq=freq, tz=zone, times=times)
+    bucket = _timebuckets.bucket_codes(time, bounds.asi8)
+    # Cohort members: the first start event of each unit in each period (or of each unit at all).
+    runs = stream.unit[starts] * len(bounds) + bucket[starts] if cohorts == "recurring" else stream.unit[starts]
+    first = np.ones(len(starts), dtype=bool)
+    np.not_equal(runs[1:], runs[:-1], out=first[1:])
+    members = starts[first]
+    cohort = bucket[members]
+    n_cohorts = int(bucket[starts].max()) + 1  # every period from the first start event's to the last's
+    returns = np.flatnonzero(stream.match[:, 1] & (bucket >= 0))
+    if mode == "calendar":
+        bits = _Bits(stream.unit[returns], bucket[returns], len(stream.units), len(bounds) + MAX_PERIODS)
+        retained = bits.read(stream.unit[members], cohort)
+    else:
+        retained = _rolling(stream, returns, members, rolling_ns // times.ns, periods)
+    keep = (_ONE << np.uint64(periods)) - _ONE if periods < 64 else ~np.uint64(0)
+    retained &= keep & ~_ONE  # offset 0 is the cohort itself, whatever came back in its period
+
+    sizes = np.bincount(cohort, minlength=n_cohorts).astype(np.int64)
+    counts = np.zeros((n_cohorts, periods), dtype=np.int64)
+    counts[:, 0] = sizes
+    by_cohort = np.argsort(cohort.astype(np.uint16) if n_cohorts < 1 << 16 else cohort, kind="stable")
+    edges = np.concatenate(([0], np.cumsum(sizes)))
+    retained = retained[by_cohort]
+    if cumulative:  # retained at k when retained at any offset >= k: count by the highest offset
+        top = _highest_bit(retained)
+    for c in np.flatnonzero(sizes):
+        part = retained[edges[c]: edges[c + 1]]
+        if cumulative:
+            highest = np.bincount(top[edges[c]: edges[c + 1]], minlength=periods)[:periods]
+            counts[c, 1:] = np.cumsum(highest[::-1])[::-1][1:]
+        else:
+            for k in range(1, periods):
+                counts[c, k] = np.count_nonzero(part & (_ONE << np.uint64(k)))
+
+    ends = _steps.period_ends(bounds, freq).asi8
+    offsets = np.arange(periods)
+    if mode == "calendar":
+        cell = np.arange(n_cohorts)[:, None] + offsets
+        end = np.where(cell < len(bounds), ends[np.minimum(cell, len(bounds) - 1)], np.iinfo(np.int64).max)
+        complete = end - 1 <= last
+    else:
+        step = rolling_ns // times.ns
+        # The cohort's latest member starts just before its period ends; its window k ends (k + 1) steps on.
+        complete = ends[:n_cohorts, None] - 1 + (offsets + 1) * step - 1 <= last
+    complete[:, 0] = True
+    return Triangle(_timebuckets.regular(bounds[:n_cohorts], freq).rename("cohort"), sizes, counts, complete,
+                    stream.rows_without_unit)
+
+
+def _highest_bit(x: np.ndarray) -> np.ndarray:
+    """Position of the highest set bit of each word (0 for 0)."""
+    top = np.minimum(np.frexp(x.astype(np.float64))[1] - 1, 63).clip(min=0)
+    # float64 may round a wide word up to the next power of two: one too high then.
+    top -= (x >> top.astype(np.uint64)) == 0
+    return top.clip(min=0).astype(np.int64)
+
+
+def _rolling(stream, returns, members, step: int, periods: int) -> np.ndarray:
+    """Offsets (as bits) at which each member has a return in ``[t0 + k * step, t0 + (k + 1) * step)``.
+
+    Time is cut into cells of ``step`` from an origin; a window of offset k then covers the end of
+    cell ``g0 + k`` (from the phase of t0 on) and the start of cell ``g0 + k + 1`` (before it). Per
+    unit and cell, the earliest and latest phase of its returns decide both parts.
+    """
+    time = stream.time
+    origin = int(time.min())
+    cell = (time - origin) // step
+    phase = (time - origin) % step
+    r_unit, r_cell = stream.unit[returns], cell[returns]
+    n_cells = int(cell.max()) + 2 + MAX_PERIODS
+    bits = _Bits(r_unit, r_cell, len(stream.units), n_cells)
+    key = r_unit.astype(np.int64) * n_cells + r_cell
+    runs = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else key
+    lo_phase = np.minimum.reduceat(phase[returns], runs) if len(runs) else runs
+    hi_phase = np.maximum.reduceat(phase[returns], runs) if len(runs) else runs
+    run_key = key[runs]
+
+    m_unit, g0, p0 = stream.unit[members], cell[members], phase[members]
+    candidates = bits.read(m_unit, g0 + 1)  # bit j - 1: a return in cell g0 + j
+    if periods < 64:
+        candidates &= (_ONE << np.uint64(periods)) - _ONE
+    out = np.zeros(len(members), dtype=np.uint64)
+    active = np.flatnonzero(candidates)
+    y = candidates[active]
+    while len(active):
+        j = _lowest_bit(y) + 1
+        y ^= _ONE << (j - 1).astype(np.uint64)
+        at = np.searchsorted(run_key, m_unit[active].astype(np.int64) * n_cells + g0[active] + j)
+        late = hi_phase[at] >= p0[active]  # in cell g0 + j, at or after t0's phase: offset j
+        early = (lo_phase[at] < p0[active]) & (j >= 2)  # before t0's phase: offset j - 1
+        out[active] |= np.where(late, _ONE << j.astype(np.uint64), np.uint64(0)) | np.where(
+            early, _ONE << (j - 1).astype(np.uint64), np.uint64(0))
+        more = y != 0
+        active, y = active[more], y[more]
+    return out
+
+
+def retention(
+    df: pd.DataFrame,
+    start_event: Any = None,
+    return_event: Any = None,
+    *,
+    period: Any = "D",
+    periods: int = 8,
+    cohorts: str = "recurring",
+    mode: str = "calendar",
+    cumulative: bool = False,
+    values: str = "rate",
+    tz: Any = None,
+    unit: str = "userID",
+) -> pd.DataFrame:
+    """The retention triangle: per cohort period, the share of its units that came back k periods on.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    start_event : name, list of names or Step, optional
+        What puts a unit in a cohort; None: any event.
+    return_event : name, list of names or Step, optional
+        What counts as coming back; None: the start event.
+    period : str or DateOffset, default "D"
+        Cohort and return period: a length of time (``"h"``, ``"D"``, ``"7D"``)
+        or a calendar period (``"W"``, ``"MS"``), on the wall clock of ``tz``.
+    periods : int, default 8
+        Offsets shown, 0 .. periods - 1 (at most 64).
+    cohorts : {"recurring", "first_time"}, default "recurring"
+        ``"recurring"``: a unit joins the cohort of every period in which it
+        did the start event. ``"first_time"``: only that of its first start
+        event in the frame.
+    mode : {"calendar", "rolling"}, default "calendar"
+        ``"calendar"``: retained at offset k with a return event in period
+        cohort + k. ``"rolling"``: with one in ``[t0 + k*P, t0 + (k+1)*P)``,
+        t0 the unit's first start event of the cohort period and P the period
+        (24 h for ``"D"``, 7 days for weeks, 30 days for months).
+    cumulative : bool, default False
+        Retained at k when retained at any offset >= k (shown) ("on or after").
+    values : {"rate", "units"}, default "rate"
+        Shares of the cohort, or counts of units.
+    tz : str or tzinfo, optional
+        Zone of the periods; default the timestamp column's.
+    unit : str, default "userID"
+        What is counted: a column or ``metadata.<key>``. Events whose unit is
+        missing or ``""`` are left out (``attrs["rows_without_unit"]``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``cohort`` (period starts, tz-aware): every period from the
+        first start event's to the last's. Column ``units`` (the cohort size,
+        int64), then columns ``0 .. periods-1``: offset 0 is the cohort itself
+        (1.0, or its size); a cell whose period ends after the frame's last
+        event is NaN (incomplete: returns may not be in the frame yet), never
+        a low number. Empty cohorts have NaN rates.
+
+    Raises
+    ------
+    StatsigError
+        For a bad event, period, option or column, before any work.
+
+    Warns
+    -----
+    StatsigWarning
+        Naming a start or return event that matches no event of the frame.
+
+    Examples
+    --------
+    Back 2 hours later, the next calendar day but within the first 24 hours:
+
+    >>> df = pd.DataFrame({
+    ...     "timestamp": pd.to_datetime(["2026-03-02 23:00", "2026-03-03 01:00", "2026-03-09 00:00"], utc=True),
+    ...     "name": ["signup", "view", "view"], "source": "js", "value": "", "userID": ["1", "1", "2"]})
+    >>> retention(df, "signup", "view", periods=2).iloc[0].tolist()
+    [1.0, 1.0, 1.0]
+    >>> retention(df, "signup", "view", periods=2, mode="rolling").iloc[0].tolist()
+    [1.0, 1.0, 0.0]
+    """
+    if values not in ("rate", "units"):
+        raise StatsigError(f"values must be 'rate' or 'units', not {values!r}")
+    tri = _triangle(df, start_event, return_event, period=period, periods=periods, cohorts=cohorts, mode=mode,
+                    cumulative=cumulative, tz=tz, unit=unit)
+    cells = tri.counts.astype(np.float64)
+    if values == "rate":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cells = np.where(tri.sizes[:, None] > 0, cells / np.maximum(tri.sizes, 1)[:, None], np.nan)
+    cells[~tri.complete] = np.nan
+    out = pd.DataFrame(cells, index=tri.index, columns=pd.Index(range(cells.shape[1])))
+    out.insert(0, "units", tri.sizes)
+    out.columns = pd.Index(["units", *range(cells.shape[1])], dtype=object)
+    out.attrs["rows_without_unit"] = tri.rows_without_unit
+    return out
+
+
+def retention_curve(
+    df: pd.DataFrame,
+    start_event: Any = None,
+    return_event: Any = None,
+    *,
+    period: Any = "D",
+    periods: int = 8,
+    cohorts: str = "recurring",
+    mode: str = "calendar",
+    cumulative: bool = False,
+    tz: Any = None,
+    unit: str = "userID",
+) -> pd.Series:
+    """The mean retention by offset: retained units over cohort sizes, across the complete cells only.
+
+    The weighted mean of the rows of :func:`retention` (Mixpanel's and
+    PostHog's default): at offset k, the sum of the units retained over the
+    sum of the cohort sizes, both over the cohorts whose cell k is complete.
+
+    Parameters
+    ----------
+    df, start_event, return_event, period, periods, cohorts, mode, cumulative, tz, unit
+        As for :func:`retention`.
+
+    Returns
+    -------
+    pandas.Series
+        float64 named ``retention``, indexed by ``offset`` 0 .. periods-1
+        (NaN where no cohort is complete).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({
+    ...     "timestamp": pd.to_datetime(["2026-03-02", "2026-03-03", "2026-03-02", "2026-03-03",
+    ...                                  "2026-03-04"], utc=True),
+    ...     "name": "view", "source": "js", "value": "", "userID": ["1", "1", "2", "3", "3"]})
+    >>> retention_curve(df, periods=3).round(3).tolist()
+    [1.0, 0.5, nan]
+    """
+    return mean_curve(retention(df, start_event, return_event, period=period, periods=periods, cohorts=cohorts,
+                                mode=mode, cumulative=cumulative, values="units", tz=tz, unit=unit))
+
+
+def mean_curve(units: pd.DataFrame) -> pd.Series:
+    """The weighted mean by offset of a triangle of counts (``retention(..., values="units")``): the
+    units retained over the cohort sizes, both summed over the complete (non-NaN) cells.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"units": [4, 2], 0: [4.0, 2.0], 1: [1.0, float("nan")]})
+    >>> mean_curve(table).tolist()
+    [1.0, 0.25]
+    """
+    counts = units.drop(columns="units").to_numpy(dtype=np.float64)
+    complete = ~np.isnan(counts)
+    sizes = units["units"].to_numpy(dtype=np.float64)[:, None]
+    retained = np.where(complete, counts, 0).sum(axis=0)
+    total = np.where(complete, sizes, 0).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        curve = np.where(total > 0, retained / np.maximum(total, 1), np.nan)
+    out = pd.Series(curve, index=pd.RangeIndex(len(curve), name="offset"), name="retention")
+    out.attrs = dict(units.attrs)
+    return out
