@@ -201,8 +201,9 @@ def unit_codes(df: pd.DataFrame, unit: str, rows: np.ndarray | None = None) -> t
     without = int(ser.isna().sum()) + int((ser == "").sum())
     # Only the kept rows are encoded: fewer strings to hash.
     codes, labels = _kernels.factorize(ser if rows is None else ser.iloc[rows])
-    empty = labels.get_indexer([""]) if labels.inferred_type in ("string", "empty") else [-1]
-    if empty[0] >= 0:
+    # A vectorised compare finds "": get_indexer would hash every label first.
+    empty = np.flatnonzero(np.asarray(labels == "", dtype=bool)) if labels.inferred_type == "string" else []
+    if len(empty):
         codes = np.where(codes == empty[0], -1, codes)
     return codes, labels, without
 
@@ -254,9 +255,12 @@ class EventStream:
 
 
 def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID", keep: str = "matched",
-                 what: str = "step") -> EventStream:
+                 what: str = "step", sort: bool = True) -> EventStream:
     """Match ``steps``, warn about any that matches nothing, keep the rows with a unit and a
     timestamp (``keep="matched"``: only those matching a step; ``"all"``: every one) and sort them.
+
+    ``sort=False`` leaves the events in row order, for counts that need no order (distinct units
+    per bucket): then ``new_unit``, ``new_tie`` and ``segments`` mean nothing.
 
     Sorting packs (unit code, position in time order) into one int64 per event: the keys are
     distinct, so NumPy's fast unstable sort gives the stable (unit, time, row) order.
@@ -284,6 +288,9 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
         rows, codes = rows[has_unit], codes[has_unit]
     t = v[rows]
     n = len(rows)
+    if not sort:
+        return EventStream(unit=codes, time=t, row=rows, match=match[rows], units=labels, times=times,
+                           rows_without_unit=without, steps=steps)
     # The key packs (unit code, position in (time, row) order) into one int64. Keys are distinct, so
     # NumPy's fast unstable sort yields the stable (unit, time, row) order. Frames come time-sorted
     # from the reader: then the positions are the rows' own order and no time sort is needed.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import analysis, funnels, plotting, retention
+from . import analysis, engagement, funnels, journeys, plotting, retention
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -293,3 +293,80 @@ class StatsigAccessor:
         return plotting.plot_retention_curve(self._obj, start_event, return_event, period=period, periods=periods,
                                              cohorts=cohorts, mode=mode, cumulative=cumulative, tz=tz, unit=unit,
                                              ax=ax, title=title)
+
+    # ------------------------------------------------------------ engagement and journeys
+
+    def lifecycle(self, freq: Any = "W", *, event: Any = None, tz: Any = None, unit: str = "userID") -> pd.DataFrame:
+        """New, returning, resurrecting and dormant (<= 0) units per bucket; see :func:`.engagement.lifecycle`.
+
+        Examples
+        --------
+        >>> df.statsig.lifecycle("W", event="purchase")  # doctest: +SKIP
+        """
+        return engagement.lifecycle(self._obj, freq=freq, event=event, tz=tz, unit=unit)
+
+    def stickiness(self, freq: Any = "D", *, per: Any = "W", event: Any = None, cumulative: bool = False,
+                   tz: Any = None, unit: str = "userID") -> pd.DataFrame:
+        """Unit-periods by number of active buckets (days a week, ...); see :func:`.engagement.stickiness`.
+
+        Examples
+        --------
+        >>> df.statsig.stickiness("D", per="W", cumulative=True)  # doctest: +SKIP
+        """
+        return engagement.stickiness(self._obj, freq=freq, per=per, event=event, cumulative=cumulative, tz=tz,
+                                     unit=unit)
+
+    def sessions(self, *, gap: Any = "30min", max_length: Any = None, unit: str = "userID") -> pd.DataFrame:
+        """One row per session, cut at pauses of ``gap`` or more; see :func:`.journeys.sessions`.
+
+        Examples
+        --------
+        >>> df.statsig.sessions(gap="30min", max_length="4h")  # doctest: +SKIP
+        """
+        return journeys.sessions(self._obj, gap=gap, max_length=max_length, unit=unit)
+
+    def paths(self, start: Any = None, end: Any = None, *, steps: int = 5, gap: Any = "30min",
+              collapse_repeats: bool = True, top: int | None = 50, unit: str = "userID") -> pd.DataFrame:
+        """The edges of the units' journeys (step, source, target, value, mean_gap); see :func:`.journeys.paths`.
+
+        Examples
+        --------
+        >>> df.statsig.paths(start="page_view", steps=4)  # doctest: +SKIP
+        """
+        return journeys.paths(self._obj, start=start, end=end, steps=steps, gap=gap,
+                              collapse_repeats=collapse_repeats, top=top, unit=unit)
+
+    def plot_lifecycle(self, freq: Any = "W", *, event: Any = None, tz: Any = None, unit: str = "userID",
+                       ax: Axes | None = None, title: str | None = None) -> Axes:
+        """Stacked bars of :meth:`lifecycle`, dormant below zero; see :func:`.plotting.plot_lifecycle`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_lifecycle("W")  # doctest: +SKIP
+        """
+        return plotting.plot_lifecycle(self._obj, freq=freq, event=event, tz=tz, unit=unit, ax=ax, title=title)
+
+    def plot_stickiness(self, freq: Any = "D", *, per: Any = "W", event: Any = None, cumulative: bool = False,
+                        tz: Any = None, unit: str = "userID", ax: Axes | None = None,
+                        title: str | None = None) -> Axes:
+        """Bars of :meth:`stickiness` ("1 day", "2 days", ...); see :func:`.plotting.plot_stickiness`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_stickiness("D", per="W")  # doctest: +SKIP
+        """
+        return plotting.plot_stickiness(self._obj, freq=freq, per=per, event=event, cumulative=cumulative, tz=tz,
+                                        unit=unit, ax=ax, title=title)
+
+    def plot_paths(self, start: Any = None, end: Any = None, *, steps: int = 5, gap: Any = "30min",
+                   collapse_repeats: bool = True, top: int | None = 50, unit: str = "userID",
+                   min_share: float = 0.02, ax: Axes | None = None, title: str | None = None) -> Axes:
+        """Sankey diagram of :meth:`paths`; see :func:`.plotting.plot_paths`.
+
+        Examples
+        --------
+        >>> df.statsig.plot_paths(start="page_view")  # doctest: +SKIP
+        """
+        return plotting.plot_paths(self._obj, start=start, end=end, steps=steps, gap=gap,
+                                   collapse_repeats=collapse_repeats, top=top, unit=unit, min_share=min_share,
+                                   ax=ax, title=title)

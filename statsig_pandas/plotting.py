@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import _options, analysis
+from . import _options, _sankey, _steps, analysis, engagement, journeys
+from .errors import StatsigError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["plot_timeline", "plot_value_counts", "plot_activity_heatmap", "plot_funnel", "plot_funnel_trend",
-           "plot_retention", "plot_retention_curve"]
+           "plot_retention", "plot_retention_curve", "plot_lifecycle", "plot_stickiness", "plot_paths"]
 
 #: Series drawn by name in a timeline; the rest are summed as "(other)".
 MAX_SERIES = 10
@@ -598,3 +599,165 @@ def _retention_colours():
 
     colours = [colorsys.hls_to_rgb(212 / 360, (30 + 0.65 * (100 - p)) / 100, 0.63) for p in np.linspace(0, 100, 256)]
     return ListedColormap(colours, name="statsig_retention").with_extremes(bad="white")
+
+
+# ---------------------------------------------------------------- engagement and journeys
+
+_LIFECYCLE_COLOURS = {"new": "#1f5fa8", "returning": "#5b9bd5", "resurrecting": "#a9cbea", "dormant": "#c0392b"}
+
+
+def _bucket_labels(index: pd.DatetimeIndex) -> list[str]:
+    timed = len(index) and (index.hour != 0).any() or (index.minute != 0).any()
+    return list(index.strftime("%Y-%m-%d %H:%M" if timed else "%Y-%m-%d"))
+
+
+def plot_lifecycle(df: pd.DataFrame, *, freq: Any = "W", event: Any = None, tz: Any = None, unit: str = "userID",
+                   ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Stacked bars of new, returning and resurrecting units per bucket, dormant below zero.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    freq, event, tz, unit
+        As for :func:`statsig_pandas.engagement.lifecycle` (the frame's first
+        bucket is a warm-up and is not drawn).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    title : str, optional
+        Replaces the title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One bar container per status (``ax.containers``), in the order new,
+        returning, resurrecting, dormant; x ticks labelled with bucket starts.
+
+    Examples
+    --------
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> ax = plot_lifecycle(synthetic_frame(2_000, end_ms=1_774_000_000_000, span_ms=20 * 86_400_000))
+    >>> [c.get_label() for c in ax.containers]
+    ['new', 'returning', 'resurrecting', 'dormant']
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    data = engagement.lifecycle(df, freq=freq, event=event, tz=tz, unit=unit)
+    ax = _axes(ax, figsize=(9, 4.5))
+    ax.set_title(title if title is not None else f"Lifecycle of {unit} per {_bucket_name(freq)}")
+    ax.set_ylabel("Units (dormant below zero)")
+    ax.set_xlabel(f"{_bucket_name(freq).capitalize()} starting ({data.index.tz})")
+    if not len(data):
+        _no_data(ax)
+        return ax
+    x = np.arange(len(data))
+    bottom = np.zeros(len(data))
+    for status in ("new", "returning", "resurrecting", "dormant"):
+        values = data[status].to_numpy()
+        base = np.zeros(len(data)) if status == "dormant" else bottom
+        ax.bar(x, values, bottom=base, color=_LIFECYCLE_COLOURS[status], label=status, width=0.8)
+        if status != "dormant":
+            bottom = bottom + values
+    ax.axhline(0, color="0.2", linewidth=0.8)
+    every = max(1, len(x) // 12)
+    ax.set_xticks(x[::every], _bucket_labels(data.index)[::every], rotation=30, ha="right")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return ax
+
+
+def plot_stickiness(df: pd.DataFrame, *, freq: Any = "D", per: Any = "W", event: Any = None,
+                    cumulative: bool = False, tz: Any = None, unit: str = "userID", ax: Axes | None = None,
+                    title: str | None = None) -> Axes:
+    """Bars of unit-periods by number of active buckets, labelled "1 day", "2 days", ...
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    freq, per, event, cumulative, tz, unit
+        As for :func:`statsig_pandas.engagement.stickiness`; with
+        ``cumulative`` the bars read "1 day or more", ...
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    title : str, optional
+        Replaces the title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One bar per number of active buckets, each labelled with its share.
+
+    Examples
+    --------
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> ax = plot_stickiness(synthetic_frame(2_000, end_ms=1_774_000_000_000, span_ms=20 * 86_400_000))
+    >>> [t.get_text() for t in ax.get_xticklabels()][:3]
+    ['1 day', '2 days', '3 days']
+    """
+    data = engagement.stickiness(df, freq=freq, per=per, event=event, cumulative=cumulative, tz=tz, unit=unit)
+    bucket, period = _bucket_name(freq), _bucket_name(per)
+    ax = _axes(ax, figsize=(8, 4))
+    ax.set_title(title if title is not None else
+                 f"Active {bucket}s per {period} ({data.attrs.get('periods', 0)} complete {period}s)")
+    ax.set_ylabel(f"{unit} x {period}")
+    ax.set_xlabel(f"Active {bucket}s in the {period}")
+    if not len(data):
+        _no_data(ax)
+        return ax
+    names = [f"{k} {bucket}{'' if k == 1 else 's'}" + (" or more" if cumulative else "") for k in data.index]
+    x = np.arange(len(data))
+    bars = ax.bar(x, data["units"].to_numpy(), color="C0")
+    ax.bar_label(bars, labels=[f"{s:.0%}" for s in data["share"]], padding=2, fontsize="small")
+    ax.set_xticks(x, names, rotation=30 if len(x) > 8 else 0, ha="right" if len(x) > 8 else "center")
+    ax.set_ylim(top=max(1, int(data["units"].max())) * 1.12)
+    ax.grid(True, axis="y", alpha=0.3)
+    return ax
+
+
+def plot_paths(df: pd.DataFrame, *, start: Any = None, end: Any = None, steps: int = 5, gap: Any = "30min",
+               collapse_repeats: bool = True, top: int | None = 50, unit: str = "userID", min_share: float = 0.02,
+               ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Sankey diagram of the paths: one column per step, nodes sized by count, ribbons between them.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events.
+    start, end, steps, gap, collapse_repeats, top, unit
+        As for :func:`statsig_pandas.journeys.paths`.
+    min_share : float, default 0.02
+        Nodes holding less than this share of their column are folded into
+        one ``Others`` node (0 keeps every node).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    title : str, optional
+        Replaces the title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Nodes as rectangles labelled "item (n)" and ribbons as Bézier
+        ``PathPatch`` es, one per edge (after folding).
+
+    Examples
+    --------
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> ax = plot_paths(synthetic_frame(2_000, end_ms=1_774_000_000_000), steps=3)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['Step 1', 'Step 2', 'Step 3']
+    """
+    if isinstance(min_share, bool) or not isinstance(min_share, (int, float)) or not 0 <= min_share < 1:
+        raise StatsigError(f"min_share must be a number from 0 up to (not including) 1, not {min_share!r}")
+    edges = journeys.paths(df, start=start, end=end, steps=steps, gap=gap, collapse_repeats=collapse_repeats,
+                           top=top, unit=unit)
+    ax = _axes(ax, figsize=(10, 5.5))
+    anchor = "".join(f" {what} {_short(_steps.as_step(spec, what).label)}" for what, spec in
+                     (("from", start), ("to", end)) if spec is not None)
+    ax.set_title(title if title is not None else f"Paths{anchor} ({int(edges['value'].sum()):,} moves shown)")
+    if not len(edges):
+        _no_data(ax)
+        return ax
+    _sankey.draw(ax, _sankey.fold_small(edges, min_share), label=_label)
+    return ax

@@ -80,6 +80,7 @@ def synthetic_frame(
     span_ms: int = 7 * 24 * 3600 * 1000,
     users: int = 500,
     metadata_rate: float = 0.2,
+    user_skew: float = 1.3,
 ):
     """A typed frame of ``n`` synthetic events, as :func:`statsig_pandas.read_events` returns it.
 
@@ -105,6 +106,10 @@ def synthetic_frame(
         Number of distinct user IDs to draw from (Zipf-distributed).
     metadata_rate : float, default 0.2
         Share of events carrying ``{"plan": ..., "country": ...}`` metadata.
+    user_skew : float, default 1.3
+        Exponent of the Zipf law the user IDs follow: the default makes a
+        few very active users; about 0.5 spreads ten million events over a
+        million or more users, as a large product sees them.
 
     Returns
     -------
@@ -152,7 +157,7 @@ def synthetic_frame(
     as_amount = (np.asarray(names)[name_idx] == "purchase") & (value_idx % 4 != 0)
     value_idx = np.where(as_amount, len(VALUES) + rng.integers(0, len(amounts), size=n), value_idx)
     # A truncated Zipf law over the user IDs (numpy's zipf sampler is slow for a near 1).
-    user_idx = _draw(rng, 1.0 / np.arange(1, users + 1) ** 1.3, n)
+    user_idx = _draw(rng, 1.0 / np.arange(1, users + 1) ** user_skew, n)
 
     # As the reader does: rows with the same metadata share one read-only dict.
     shared = np.empty(1 + len(PLANS) * len(COUNTRIES), dtype=object)
