@@ -237,3 +237,77 @@ def cases(df: pd.DataFrame) -> list[Case]:
              sessions_answer),
         Case("paths()", lambda: df.statsig.paths(), sql(PATHS_SQL), lambda: paths_pandas(df), paths_answer),
     ]
+
+
+# ---------------------------------------------------------------- running them on their own
+
+DAY_MS = 86_400_000
+END_MS = 1_775_000_000_000  # fixed: every run builds the same frame
+NAMES = ("page_view", "add_to_cart", "purchase", "search", "login", "logout", "share", "checkout")
+
+
+def frame(rows: int = 10_000_000, users: int = 1_200_000) -> pd.DataFrame:
+    """The benchmark frame: ``rows`` events over 30 days, 8 names, users spread so that more than a
+    million of them appear (a flatter law than the generator's default)."""
+    from statsig_pandas.testing.synthetic import synthetic_frame
+
+    return synthetic_frame(rows, seed=1, names=NAMES, end_ms=END_MS, span_ms=30 * DAY_MS, users=users,
+                           user_skew=0.5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import gc
+    import os
+    import statistics
+    import sys
+    import time
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from common import Targets, mb, peak_rss, reset_peak_rss
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--users", type=int, default=1_200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    df = frame(args.rows, args.users)
+    size = int(df.memory_usage(deep=False).sum())
+    print(f"frame: {len(df):,} rows, {df['userID'].nunique():,} users, {df['name'].nunique()} names, 30 days, "
+          f"{mb(size)}; built in {time.perf_counter() - start:.1f} s; load average {os.getloadavg()[0]:.1f}")
+    targets = Targets()
+    for case in cases(df):
+        # Peak memory first, on a quiet heap: what the call adds to the process.
+        gc.collect()
+        base = reset_peak_rss()
+        ours = case.ours()
+        extra = peak_rss() - base
+        del ours
+        times: dict[str, list[float]] = {"ours": [], "duckdb": [], "pandas": []}
+        answers = {}
+        for _ in range(args.repeat):  # alternate, so all three see the same machine load
+            for who in times:
+                gc.collect()
+                t = time.perf_counter()
+                result = getattr(case, who)()
+                times[who].append(time.perf_counter() - t)
+                answers[who] = case.answer(result)
+                del result
+        same = answers["ours"] == answers["duckdb"] == answers["pandas"]
+        best = {who: min(ts) for who, ts in times.items()}
+        print(f"{case.name:26} ours {best['ours']:6.2f} s ({statistics.median(times['ours']):.2f})  "
+              f"duckdb {best['duckdb']:6.2f} s ({statistics.median(times['duckdb']):.2f})  "
+              f"pandas {best['pandas']:6.2f} s ({statistics.median(times['pandas']):.2f})  "
+              f"extra peak {mb(extra)}  answers {'equal' if same else 'DIFFER'}  "
+              f"load {os.getloadavg()[0]:.1f}")
+        targets.check(f"{case.name} answers equal (1 = yes)", float(same), 1, at_least=True, unit="")
+        targets.check(f"{case.name} under 2 s", best["ours"], 2.0, at_least=False, unit=" s")
+        targets.check(f"{case.name} vs DuckDB (speed-up)", best["duckdb"] / best["ours"], 1.0, at_least=True)
+        targets.check(f"{case.name} extra peak memory / frame size", extra / size, 1.0, at_least=False)
+    return targets.report()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

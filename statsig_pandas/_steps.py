@@ -281,15 +281,16 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     wanted = timed if keep == "all" else timed & match.any(axis=1)
     rows = None if wanted.all() else np.flatnonzero(wanted)
     codes, labels, without = unit_codes(df, unit, rows)
-    if rows is None:
-        rows = np.arange(len(df), dtype=np.int64)
     has_unit = codes >= 0
     if not has_unit.all():
-        rows, codes = rows[has_unit], codes[has_unit]
-    t = v[rows]
-    n = len(rows)
+        rows = np.flatnonzero(has_unit) if rows is None else rows[has_unit]
+        codes = codes[has_unit]
+    # rows None: every row is kept, in order; no gathers are then needed.
+    t = v if rows is None else v[rows]
+    n = len(t)
     if not sort:
-        return EventStream(unit=codes, time=t, row=rows, match=match[rows], units=labels, times=times,
+        return EventStream(unit=codes, time=t, row=np.arange(n, dtype=np.int64) if rows is None else rows,
+                           match=match if rows is None else match[rows], units=labels, times=times,
                            rows_without_unit=without, steps=steps)
     # The key packs (unit code, position in (time, row) order) into one int64. Keys are distinct, so
     # NumPy's fast unstable sort yields the stable (unit, time, row) order. Frames come time-sorted
@@ -308,8 +309,9 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     if by_time is not None:
         order = by_time[order]
     key >>= shift
+    row = order if rows is None else rows[order]
     return EventStream(
-        unit=key, time=t[order], row=rows[order], match=match[rows[order]], units=labels, times=times,
+        unit=key, time=t[order], row=row, match=match[row], units=labels, times=times,
         rows_without_unit=without, steps=steps,
     )
 

@@ -118,7 +118,7 @@ def _bucket_index(bounds: np.ndarray, times: _timebuckets.Times, tz: Any, name: 
     return pd.DatetimeIndex(bounds.view(f"M8[{times.unit}]"), name=name).tz_localize("UTC").tz_convert(tz)
 
 
-def lifecycle(df: pd.DataFrame, *, freq: Any = "W", event: Any = None, tz: Any = None,
+def lifecycle(df: pd.DataFrame, freq: Any = "W", *, event: Any = None, tz: Any = None,
               unit: str = "userID") -> pd.DataFrame:
     """New, returning, resurrecting and dormant units per calendar bucket.
 
@@ -200,7 +200,7 @@ def lifecycle(df: pd.DataFrame, *, freq: Any = "W", event: Any = None, tz: Any =
     return stream.stamp(pd.DataFrame(counts[1:], index=index, columns=list(LIFECYCLE_COLUMNS)))
 
 
-def stickiness(df: pd.DataFrame, *, freq: Any = "D", per: Any = "W", event: Any = None, cumulative: bool = False,
+def stickiness(df: pd.DataFrame, freq: Any = "D", *, per: Any = "W", event: Any = None, cumulative: bool = False,
                tz: Any = None, unit: str = "userID") -> pd.DataFrame:
     """How many ``freq`` buckets of each ``per`` period units are active in: days a week, hours a day, ...
 

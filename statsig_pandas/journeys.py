@@ -176,16 +176,29 @@ def _ticks(value: Any, what: str, times, *, allow_none: bool = False) -> int | N
 
 
 def _event_names(df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """Codes of the events' names (of ``rows``) and the names they index; a missing name is ``<NA>``,
+    an item of its own."""
     codes, labels = _kernels.factorize(df["name"])
     codes = codes[rows]
-    if len(codes) and codes.min() < 0:  # a missing name is an item of its own
+    if len(codes) and codes.min() < 0:
         codes = np.where(codes < 0, len(labels), codes)
         labels = labels.append(pd.Index(pd.array([pd.NA], dtype=labels.dtype)))
     return codes, labels
 
 
+def _names_of(codes: np.ndarray, labels: pd.Index) -> pd.Categorical:
+    """Event names as a categorical of the frame's names: codes, no strings built per row."""
+    present = labels.notna()
+    if present.all():
+        return pd.Categorical.from_codes(codes, categories=labels)
+    # A missing name stays missing (code -1); the categories are the names that exist.
+    remap = np.append(np.cumsum(present) - 1, -1)
+    return pd.Categorical.from_codes(np.where(present[codes], remap[codes], -1), categories=labels[present])
+
+
 def _instants(ticks: np.ndarray, times) -> pd.Series:
-    return pd.Series(pd.DatetimeIndex(ticks.view(f"M8[{times.unit}]")).tz_localize("UTC").tz_convert(times.tz))
+    # Built as UTC directly: DatetimeIndex.tz_localize is ten times slower here.
+    return pd.Series(pd.DatetimeIndex(ticks.view(f"M8[{times.unit}]"), tz="UTC")).dt.tz_convert(times.tz)
 
 
 def sessions(df: pd.DataFrame, *, gap: Any = "30min", max_length: Any = None, unit: str = "userID") -> pd.DataFrame:
@@ -215,7 +228,8 @@ def sessions(df: pd.DataFrame, *, gap: Any = "30min", max_length: Any = None, un
         Columns: the unit column; ``session`` (int64, 0-based within the unit,
         in time order); ``start`` and ``end`` (first and last event, in the
         frame's zone); ``duration`` (``end - start``, 0 for a single event);
-        ``events`` (int64); ``first_event`` and ``last_event`` (names). Rows
+        ``events`` (int64); ``first_event`` and ``last_event`` (names, as a
+        categorical of the frame's event names). Rows
         ordered by unit (in order of first appearance), then session.
 
     Raises
@@ -253,13 +267,13 @@ def sessions(df: pd.DataFrame, *, gap: Any = "30min", max_length: Any = None, un
         "end": end,
         "duration": end - start,
         "events": (last - first + 1).astype(np.int64),
-        "first_event": labels.take(names[first]),
-        "last_event": labels.take(names[last]),
+        "first_event": _names_of(names[first], labels),
+        "last_event": _names_of(names[last], labels),
     })
     return stream.stamp(result)
 
 
-def paths(df: pd.DataFrame, *, start: Any = None, end: Any = None, steps: int = 5, gap: Any = "30min",
+def paths(df: pd.DataFrame, start: Any = None, end: Any = None, *, steps: int = 5, gap: Any = "30min",
           collapse_repeats: bool = True, top: int | None = 50, unit: str = "userID") -> pd.DataFrame:
     """The edges of the units' journeys from event to event, as a Sankey diagram draws them.
 

@@ -611,7 +611,7 @@ def _bucket_labels(index: pd.DatetimeIndex) -> list[str]:
     return list(index.strftime("%Y-%m-%d %H:%M" if timed else "%Y-%m-%d"))
 
 
-def plot_lifecycle(df: pd.DataFrame, *, freq: Any = "W", event: Any = None, tz: Any = None, unit: str = "userID",
+def plot_lifecycle(df: pd.DataFrame, freq: Any = "W", *, event: Any = None, tz: Any = None, unit: str = "userID",
                    ax: Axes | None = None, title: str | None = None) -> Axes:
     """Stacked bars of new, returning and resurrecting units per bucket, dormant below zero.
 
@@ -667,7 +667,7 @@ def plot_lifecycle(df: pd.DataFrame, *, freq: Any = "W", event: Any = None, tz: 
     return ax
 
 
-def plot_stickiness(df: pd.DataFrame, *, freq: Any = "D", per: Any = "W", event: Any = None,
+def plot_stickiness(df: pd.DataFrame, freq: Any = "D", *, per: Any = "W", event: Any = None,
                     cumulative: bool = False, tz: Any = None, unit: str = "userID", ax: Axes | None = None,
                     title: str | None = None) -> Axes:
     """Bars of unit-periods by number of active buckets, labelled "1 day", "2 days", ...
@@ -716,7 +716,7 @@ def plot_stickiness(df: pd.DataFrame, *, freq: Any = "D", per: Any = "W", event:
     return ax
 
 
-def plot_paths(df: pd.DataFrame, *, start: Any = None, end: Any = None, steps: int = 5, gap: Any = "30min",
+def plot_paths(df: pd.DataFrame, start: Any = None, end: Any = None, *, steps: int = 5, gap: Any = "30min",
                collapse_repeats: bool = True, top: int | None = 50, unit: str = "userID", min_share: float = 0.02,
                ax: Axes | None = None, title: str | None = None) -> Axes:
     """Sankey diagram of the paths: one column per step, nodes sized by count, ribbons between them.

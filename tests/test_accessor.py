@@ -116,17 +116,20 @@ def test_accessor_signatures_match_functions():
     defaults, which are keyword-only), the frame aside: the two spellings never drift apart."""
     import inspect
 
-    from statsig_pandas import browser, funnels, plotting, retention
+    from statsig_pandas import browser, engagement, funnels, journeys, plotting, retention
 
     fronted = {"browse": browser.EventBrowser.__init__}
     methods = {name: member for name, member in vars(StatsigAccessor).items()
                if inspect.isfunction(member) and not name.startswith("_")}
     assert {"funnel", "funnel_trend", "retention", "retention_curve", "plot_funnel", "plot_retention"} <= set(methods)
+    assert {"lifecycle", "stickiness", "sessions", "paths", "plot_lifecycle", "plot_stickiness", "plot_paths"} <= set(
+        methods)
     for name, method in methods.items():
         if name in fronted:
             function, skip = fronted[name], 2  # self, df
         else:
-            homes = [m for m in (analysis, funnels, retention, plotting) if name in getattr(m, "__all__", ())]
+            homes = [m for m in (analysis, funnels, retention, engagement, journeys, plotting)
+                     if name in getattr(m, "__all__", ())]
             assert len(homes) == 1, f"df.statsig.{name} fronts no (or several) public functions"
             function, skip = getattr(homes[0], name), 1  # df
         ours = list(inspect.signature(method).parameters.values())[1:]

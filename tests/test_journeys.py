@@ -70,8 +70,8 @@ def test_sessions_leave_rows_without_a_unit_out_and_count_them():
 
 
 def test_sessions_of_another_unit_column():
-    df = event_frame([("a", at(0), "x", {"metadata": {"device": "d1"}}), ("b", at(5), "y", {"metadata": {"device": "d1"}}),
-                      ("c", at(6), "z", {"metadata": {}})])
+    device = {"metadata": {"device": "d1"}}
+    df = event_frame([("a", at(0), "x", device), ("b", at(5), "y", device), ("c", at(6), "z", {"metadata": {}})])
     result = journeys.sessions(df, unit="metadata.device")
     assert result["metadata.device"].tolist() == ["d1"] and result["events"].tolist() == [2]
     assert result.attrs["rows_without_unit"] == 1
