@@ -22,6 +22,10 @@ import numpy as np
 import pandas as pd
 
 from . import _options, _sankey, _steps, analysis, engagement, journeys
+from ._chartstyle import bucket_name as _bucket_name
+from ._chartstyle import no_data as _no_data
+from ._chartstyle import short_label as _short
+from ._chartstyle import value_label as _label
 from .errors import StatsigError
 
 if TYPE_CHECKING:
@@ -32,9 +36,6 @@ __all__ = ["plot_timeline", "plot_value_counts", "plot_activity_heatmap", "plot_
 
 #: Series drawn by name in a timeline; the rest are summed as "(other)".
 MAX_SERIES = 10
-_LABEL_CHARS = 40
-_FREQ_NAMES = {"s": "second", "min": "minute", "h": "hour", "D": "day", "W": "week", "MS": "month",
-               "ME": "month", "M": "month", "QS": "quarter", "QE": "quarter", "YS": "year", "YE": "year"}
 
 
 def _axes(ax: Axes | None, *, figsize: tuple[float, float]) -> Axes:
@@ -44,23 +45,6 @@ def _axes(ax: Axes | None, *, figsize: tuple[float, float]) -> Axes:
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
-
-
-def _short(label: str) -> str:
-    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "\u2026"
-
-
-def _label(value: Any) -> str:
-    return _short(analysis.display_label(value))
-
-
-def _bucket_name(freq: Any) -> str:
-    text = freq if isinstance(freq, str) else getattr(freq, "freqstr", str(freq))
-    return _FREQ_NAMES.get(text) or _FREQ_NAMES.get(text.split("-")[0]) or f"{text} bucket"
-
-
-def _no_data(ax: Axes) -> None:
-    ax.text(0.5, 0.5, "No events", transform=ax.transAxes, ha="center", va="center", color="0.4")
 
 
 def plot_timeline(

@@ -9,11 +9,14 @@ import time
 import pandas as pd
 import pytest
 
+from statsig_pandas import plotting
 from statsig_pandas.browser import ALL, EventBrowser
+from statsig_pandas.browser._charts import TimelineChart, TopValuesChart, png
 from statsig_pandas.decode import convert_dicts
 from statsig_pandas.errors import StatsigError
 from statsig_pandas.frame import build_frame
 from statsig_pandas.testing import synthetic_events
+from statsig_pandas.testing.synthetic import synthetic_frame
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -217,21 +220,47 @@ def test_top_values_chart_follows_filters(browser, events):
 
 
 def test_only_what_changed_is_recomputed(browser, monkeypatch):
-    from statsig_pandas import plotting
-
     calls = []
-    for name in ("plot_timeline", "plot_value_counts"):
-        real = getattr(plotting, name)
-        monkeypatch.setattr(plotting, name,
-                            lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+    for chart, name in ((TimelineChart, "timeline"), (TopValuesChart, "top_values")):
+        monkeypatch.setattr(chart, "show", lambda self, *a, _real=chart.show, _name=name, **k:
+                            calls.append(_name) or _real(self, *a, **k))
     timeline = bytes(browser.views.timeline.value)
     browser.controls.bucket.value = "D"
-    assert calls == ["plot_timeline"]
+    assert calls == ["timeline"]
     assert bytes(browser.views.timeline.value) != timeline
     browser.next_page()
-    assert calls == ["plot_timeline"]
+    assert calls == ["timeline"]
     browser.controls.source.value = "js-client"
-    assert sorted(calls) == ["plot_timeline", "plot_timeline", "plot_value_counts"]
+    assert sorted(calls) == ["timeline", "timeline", "top_values"]
+
+
+def _from_scratch(browser) -> tuple[bytes, bytes]:
+    """The two charts as the plotting functions draw the browser's matching events into a new figure
+    (those the browser counts, whose categories order values of equal counts)."""
+    frame, users = browser.state.matching(browser.filters), browser.controls.metric.value == "users"
+    return (png(lambda ax: plotting.plot_timeline(frame, freq=browser.freq, users=users, ax=ax)),
+            png(lambda ax: plotting.plot_value_counts(frame, top=10, ax=ax)))
+
+
+def test_charts_updated_in_place_show_what_the_plotting_functions_draw(browser):
+    c = browser.controls
+    steps = [("name", "purchase"), ("bucket", "D"), ("metric", "users"), ("user", "no such user"), ("user", ""),
+             ("values", ("books",)), ("values", ()), ("bucket", "min"), ("name", ALL), ("source", "js-client"),
+             ("metric", "events"), ("bucket", "W")]
+    assert (bytes(browser.views.timeline.value), bytes(browser.views.top_values.value)) == _from_scratch(browser)
+    for control, value in steps:
+        getattr(c, control).value = value
+        shown = bytes(browser.views.timeline.value), bytes(browser.views.top_values.value)
+        assert shown == _from_scratch(browser), f"after {control}={value!r}"  # the same pixels, byte for byte
+
+
+def test_a_timeline_with_a_million_events_a_bucket_keeps_its_title_clear_of_the_axis_multiplier():
+    # Counts of a million or more get a "1e6" above the y axis; matplotlib moves the title up for it.
+    million = synthetic_frame(1_050_000, seed=2, end_ms=1_774_000_000_000, span_ms=2_400_000, users=50)
+    browser = EventBrowser(million, debounce=0)
+    browser.controls.bucket.value = "h"
+    assert int(browser.timeline.max()) >= 1_000_000
+    assert bytes(browser.views.timeline.value) == _from_scratch(browser)[0]
 
 
 # -- debouncing ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 
 import statsig_pandas  # noqa: F401  (registers df.statsig)
 from statsig_pandas import analysis, plotting
+from statsig_pandas._chartstyle import LABEL_CHARS
 from statsig_pandas.frame import empty_frame
 from statsig_pandas.testing.synthetic import synthetic_frame
 
@@ -84,7 +85,7 @@ def test_value_counts_plot(make_events):
     assert ax.yaxis_inverted(), "the most frequent on top"
     assert [t.get_text() for t in ax.texts] == ["3", "2", "1"]
     long = df.statsig.plot_value_counts(top=10)
-    assert max(len(t.get_text()) for t in long.get_yticklabels()) == plotting._LABEL_CHARS
+    assert max(len(t.get_text()) for t in long.get_yticklabels()) == LABEL_CHARS
 
 
 def test_value_counts_plot_of_a_source_column(events):

@@ -234,7 +234,10 @@ class BrowserState:
         return self.cached("timeline", (filters, freq, users),
                            lambda: analysis.timeline(self.matching(filters), freq=freq, users=users))
 
+    def value_counts(self, filters: Filters) -> pd.Series:
+        """Events per value of the matching events, most frequent first."""
+        return self.cached("value_counts", filters, lambda: analysis.value_counts(self.matching(filters)))
+
     def top_values(self, filters: Filters, *, top: int) -> pd.Series:
         """The ``top`` most frequent values of the matching events."""
-        return self.cached("top_values", (filters, top),
-                           lambda: analysis.value_counts(self.matching(filters), top=top))
+        return self.value_counts(filters).iloc[:top]

@@ -20,7 +20,7 @@ import ipywidgets as widgets
 import msgspec
 import pandas as pd
 
-from .. import _options, _timebuckets, analysis, plotting
+from .. import _options, _timebuckets, analysis
 from .._fallback import with_image
 from ..errors import StatsigError
 from . import _charts
@@ -31,7 +31,7 @@ __all__ = ["EventBrowser", "Controls", "Views"]
 
 PAGE_SIZE = 20
 TOP_VALUES = 12
-TOP_BARS = 10
+TOP_BARS = _charts.BARS
 BUCKETS = (("minute", "min"), ("hour", "h"), ("day", "D"), ("week", "W"))
 METRICS = (("events", "events"), ("distinct users", "users"))
 # Steps of the time-range slider, finest first; the first that needs at most
@@ -159,6 +159,7 @@ class EventBrowser:
         self._first, self._last = self.state.first, self.state.last
         self._page = 0
         self.redraws = 0  # counted for the tests of debouncing
+        self._timeline_chart, self._top_values_chart = _charts.TimelineChart(), _charts.TopValuesChart()
         self.controls = self._build_controls(top_values)
         self.views = self._build_views()
         self.widget = self._layout()
@@ -288,7 +289,9 @@ class EventBrowser:
             self._redraw()
 
     # -- state --------------------------------------------------------------
-    def _filters(self) -> Filters:
+    @property
+    def filters(self) -> Filters:
+        """The filters the controls set, as the methods of :attr:`state` take them."""
         c = self.controls
         lo, hi = c.time_range.index
         ranged = len(c.time_range.options) > 1 and (lo, hi) != (0, len(c.time_range.options) - 1)
@@ -300,13 +303,13 @@ class EventBrowser:
     def filtered(self) -> pd.DataFrame:
         """The events that pass the current filters, all columns, in frame order."""
         with self.state.lock:
-            return self.state.filtered(self._filters())
+            return self.state.filtered(self.filters)
 
     @property
     def matches(self) -> int:
         """How many events pass the current filters."""
         with self.state.lock:
-            return self.state.matches(self._filters())
+            return self.state.matches(self.filters)
 
     @property
     def freq(self) -> str:
@@ -317,19 +320,19 @@ class EventBrowser:
     def timeline(self) -> pd.Series:
         """What the timeline plots: events (or distinct users) per bucket."""
         with self.state.lock:
-            return self.state.timeline(self._filters(), freq=self.freq, users=self.controls.metric.value == "users")
+            return self.state.timeline(self.filters, freq=self.freq, users=self.controls.metric.value == "users")
 
     @property
     def top_values(self) -> pd.Series:
         """What the bar chart plots: the most frequent values of the matching events."""
         with self.state.lock:
-            return self.state.top_values(self._filters(), top=TOP_BARS)
+            return self.state.top_values(self.filters, top=TOP_BARS)
 
     @property
     def summary(self) -> str:
         """The one-line summary, as plain text."""
         with self.state.lock:
-            numbers = self.state.summary(self._filters())
+            numbers = self.state.summary(self.filters)
         events, users = numbers.events, numbers.users
         text = f"{events:,} event{'s' * (events != 1)} · {users:,} user{'s' * (users != 1)}"
         if events and not pd.isna(numbers.first):
@@ -358,7 +361,7 @@ class EventBrowser:
         >>> browser.page_frame(0)   # the 20 newest matching events  # doctest: +SKIP
         """
         with self.state.lock:
-            return self.state.page(self._filters(), self._page if page is None else page, self.page_size)
+            return self.state.page(self.filters, self._page if page is None else page, self.page_size)
 
     def next_page(self) -> None:
         """Show the next (older) page of the table."""
@@ -397,14 +400,14 @@ class EventBrowser:
             self.redraws += 1
 
     def _timeline_png(self) -> bytes:
-        filters, freq, users = self._filters(), self.freq, self.controls.metric.value == "users"
-        return self.state.cached("timeline_png", (filters, freq, users), lambda: _charts.png(
-            lambda ax: plotting.plot_timeline(self.state.matching(filters), freq=freq, users=users, ax=ax)))
+        filters, freq, users = self.filters, self.freq, self.controls.metric.value == "users"
+        return self.state.cached("timeline_png", (filters, freq, users), lambda: self._timeline_chart.show(
+            self.state.timeline(filters, freq=freq, users=users), freq=freq, users=users))
 
     def _top_values_png(self) -> bytes:
-        filters = self._filters()
-        return self.state.cached("top_values_png", filters, lambda: _charts.png(
-            lambda ax: plotting.plot_value_counts(self.state.matching(filters), top=TOP_BARS, ax=ax)))
+        filters = self.filters
+        return self.state.cached("top_values_png", filters, lambda: self._top_values_chart.show(
+            self.state.value_counts(filters), top=TOP_BARS))
 
     def _table_html(self, page: int) -> str:
         rows = self.page_frame(page)
