@@ -289,12 +289,13 @@ class EventBrowser:
 
     def refresh(self) -> None:
         """Redraw now (a redraw still waiting for its debounce runs at once)."""
+        view = self.analyses.shown
+        if not self._debouncer.pending and not (view is not None and view.pending):
+            self._redraw_shown()
         if self._debouncer.pending:
             self._debouncer.flush()
-        else:
-            self._redraw_shown()
-        if self.analyses.shown is not None and self.analyses.shown.pending:
-            self.analyses.shown.refresh()
+        if view is not None and view.pending:
+            view.refresh()
 
     def _redraw_shown(self) -> None:
         # Only the visible view computes; the explore view catches up when its tab opens.
