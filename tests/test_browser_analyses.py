@@ -50,7 +50,7 @@ def test_funnel_steps_window_and_order_drive_the_result(browser, events):
     _same(view.result, funnels.funnel(events, view.steps, within="1D"))
     before = bytes(view.chart.value)
     c["step_2"].value = "page_view"
-    c["step_3"].value = None
+    c["step_3"].value = ALL  # the "—" choice: no step
     assert view.steps == ["add_to_cart", "page_view"]
     _same(view.result, funnels.funnel(events, ["add_to_cart", "page_view"], within="1D"))
     assert bytes(view.chart.value).startswith(PNG) and bytes(view.chart.value) != before
@@ -74,7 +74,7 @@ def test_funnel_takes_two_to_six_steps(browser, events):
         view.steps = ["page_view", "signup"]
     # One step left through the drop-downs: a message in the view, no chart, no table.
     for k in range(2, 7):
-        view.controls[f"step_{k}"].value = None
+        view.controls[f"step_{k}"].value = ALL
     assert "Pick 2 to 6 steps (now 1)" in view.message.value
     assert view.result is None and view.table.value == "" and view.chart.layout.display == "none"
     view.controls["step_2"].value = "purchase"

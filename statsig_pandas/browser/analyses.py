@@ -32,7 +32,7 @@ from .. import engagement, funnels, journeys, plotting, retention
 from ..errors import StatsigError, StatsigWarning
 from . import _charts
 from ._debounce import Debouncer
-from .state import BrowserState, Filters
+from .state import ALL, BrowserState, Filters
 
 __all__ = ["AnalysisView", "FunnelView", "RetentionView", "LifecycleView", "PathsView", "Analyses", "Outcome"]
 
@@ -227,9 +227,14 @@ class AnalysisView:
         return "".join(parts)
 
 
-def _event_options(names: list, none: str | None = None) -> list[tuple[str, Any]]:
-    options = [(str(n), n) for n in names]
-    return [(none, None), *options] if none is not None else options
+def _event_options(names: list, none: str) -> list[tuple[str, Any]]:
+    # ALL, not None, for the choice of no event: a drop-down reads None as no selection (a blank box).
+    return [(none, ALL), *((str(n), n) for n in names)]
+
+
+def _values(controls: dict[str, widgets.Widget]) -> dict[str, Any]:
+    """The controls' values as options, the no-event choice as None."""
+    return {k: None if c.value is ALL else c.value for k, c in controls.items()}
 
 
 class FunnelView(AnalysisView):
@@ -242,7 +247,7 @@ class FunnelView(AnalysisView):
     def _build_controls(self, names):
         controls = {}
         for k in range(MAX_STEPS):
-            default = names[k] if k < min(3, len(names)) else None
+            default = names[k] if k < min(3, len(names)) else ALL
             controls[f"step_{k + 1}"] = widgets.Dropdown(options=_event_options(names, _NONE), value=default,
                                                          description=f"Step {k + 1}",
                                                          layout=widgets.Layout(width="240px"))
@@ -256,7 +261,7 @@ class FunnelView(AnalysisView):
     def steps(self) -> list:
         """The chosen steps, in order (the unset ones left out)."""
         return [self.controls[f"step_{k + 1}"].value for k in range(MAX_STEPS)
-                if self.controls[f"step_{k + 1}"].value is not None]
+                if self.controls[f"step_{k + 1}"].value is not ALL]
 
     @steps.setter
     def steps(self, steps: list) -> None:
@@ -268,7 +273,7 @@ class FunnelView(AnalysisView):
             raise StatsigError(f"no event named {unknown[0]!r} in the frame")
         with self.controls["step_1"].hold_trait_notifications():
             for k in range(MAX_STEPS):
-                self.controls[f"step_{k + 1}"].value = steps[k] if k < len(steps) else None
+                self.controls[f"step_{k + 1}"].value = steps[k] if k < len(steps) else ALL
 
     def options(self):
         steps = tuple(self.steps)
@@ -304,9 +309,9 @@ class RetentionView(AnalysisView):
 
     def _build_controls(self, names):
         return {
-            "start_event": widgets.Dropdown(options=_event_options(names, "any event"), value=None,
+            "start_event": widgets.Dropdown(options=_event_options(names, "any event"), value=ALL,
                                             description="Start", layout=widgets.Layout(width="240px")),
-            "return_event": widgets.Dropdown(options=_event_options(names, "the start event"), value=None,
+            "return_event": widgets.Dropdown(options=_event_options(names, "the start event"), value=ALL,
                                              description="Return", layout=widgets.Layout(width="240px")),
             "periods": widgets.BoundedIntText(value=8, min=2, max=30, description="Periods",
                                               layout=widgets.Layout(width="160px")),
@@ -317,7 +322,7 @@ class RetentionView(AnalysisView):
         }
 
     def options(self):
-        return {k: c.value for k, c in self.controls.items()}
+        return _values(self.controls)
 
     def compute(self, frame, options):
         units = retention.retention(frame, options["start_event"], options["return_event"], values="units",
@@ -347,14 +352,14 @@ class LifecycleView(AnalysisView):
 
     def _build_controls(self, names):
         return {
-            "event": widgets.Dropdown(options=_event_options(names, "any event"), value=None,
+            "event": widgets.Dropdown(options=_event_options(names, "any event"), value=ALL,
                                       description="Active", layout=widgets.Layout(width="240px")),
             "freq": widgets.ToggleButtons(options=self.FREQS, value="D", description="Bucket",
                                           style={"button_width": "70px"}),
         }
 
     def options(self):
-        return {k: c.value for k, c in self.controls.items()}
+        return _values(self.controls)
 
     def compute(self, frame, options):
         return engagement.lifecycle(frame, options["freq"], event=options["event"])
@@ -373,14 +378,14 @@ class PathsView(AnalysisView):
 
     def _build_controls(self, names):
         return {
-            "start": widgets.Dropdown(options=_event_options(names, "any event"), value=names[0] if names else None,
+            "start": widgets.Dropdown(options=_event_options(names, "any event"), value=names[0] if names else ALL,
                                       description="From", layout=widgets.Layout(width="240px")),
             "steps": widgets.BoundedIntText(value=4, min=2, max=8, description="Steps",
                                             layout=widgets.Layout(width="160px")),
         }
 
     def options(self):
-        return {k: c.value for k, c in self.controls.items()}
+        return _values(self.controls)
 
     def compute(self, frame, options):
         return journeys.paths(frame, options["start"], steps=options["steps"])
