@@ -105,6 +105,11 @@ class EventBrowser:
     the browser whole. Redraws are debounced, and only the views a change
     touches are recomputed.
 
+    Tabs beside this explore view hold the analyses of the filtered events
+    (funnel, retention, lifecycle, paths; see
+    :mod:`~statsig_pandas.browser.analyses`); the filters hold for every
+    tab, and only the visible one is computed.
+
     Parameters
     ----------
     df : pandas.DataFrame
@@ -126,6 +131,9 @@ class EventBrowser:
     views : Views
         The output widgets (``summary``, ``timeline``, ``top_values``,
         ``table`` and the paging and export buttons).
+    analyses : Analyses
+        The analysis views (``analyses.views["funnel"]``, ...) and their tabs;
+        ``analyses.select("funnel")`` opens one.
     widget : ipywidgets.VBox
         The whole browser, for embedding in a layout of your own.
     state : BrowserState
