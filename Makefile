@@ -69,7 +69,7 @@ demo: setup
 	$(PY) -m statsig_pandas.cli demo -o $(DEMO_REPORT)
 
 # Every benchmark runs even when one misses its targets; the status says whether any did.
-BENCHMARKS := bench_reader bench_accessor bench_browser bench_logs
+BENCHMARKS := bench_reader bench_accessor bench_browser bench_logs bench_analytics
 
 bench: setup
 	@missed=""; for b in $(BENCHMARKS); do \

@@ -194,12 +194,3 @@ def distinct_users(users: pd.Series, rows: np.ndarray | None, cells: np.ndarray,
     if not known.all():
         cells, codes = cells[known], codes[known]
     return distinct_per_cell(cells, codes, n_cells, len(labels))
-
-
-def distinct_keys(keys: np.ndarray, size: int) -> np.ndarray:
-    """The distinct values of ``keys`` (int codes in ``[0, size)``), sorted."""
-    if size <= _MAX_TABLE:  # a boolean table: no sort
-        seen = np.zeros(size, dtype=bool)
-        seen[keys] = True
-        return np.flatnonzero(seen)
-    return np.unique(keys)

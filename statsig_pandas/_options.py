@@ -136,3 +136,14 @@ def time_range(start: Any, end: Any) -> tuple[int, int]:
     if end_ms <= start_ms:
         raise StatsigError(f"end ({end}) must be after start ({start})")
     return start_ms, end_ms
+
+
+def positive_timedelta(value: Any, what: str) -> pd.Timedelta:
+    """``value`` (``"30min"``, ``"14D"``, a Timedelta, ...) as a positive Timedelta."""
+    try:
+        delta = pd.Timedelta(value)
+    except (TypeError, ValueError) as exc:
+        raise StatsigError(f"{what}={value!r} is not a length of time: {exc}") from None
+    if delta is pd.NaT or delta <= pd.Timedelta(0):
+        raise StatsigError(f"{what} must be a positive length of time, not {value!r}")
+    return delta

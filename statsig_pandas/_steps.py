@@ -17,12 +17,15 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import _kernels, _timebuckets
 from .errors import FrameSchemaError, StatsigError, StatsigWarning
+from .frame import STRING_DTYPE
 
 __all__ = ["Step", "as_step", "as_steps", "EventStream", "event_stream", "unit_codes", "match_matrix",
-           "warn_unmatched", "period_ends", "last_event"]
+           "warn_unmatched", "any_step", "period_ends", "last_event"]
 
 
 def _strings(values: Any, what: str, *, allow_none: bool = True) -> tuple[str, ...] | None:
@@ -160,8 +163,9 @@ def _isin(ser: pd.Series, wanted: tuple[str, ...]) -> np.ndarray:
 
 
 def match_matrix(df: pd.DataFrame, steps: Sequence[Step]) -> np.ndarray:
-    """``match[row, k]``: does row ``row`` of ``df`` match step ``k``? (bool, C order)."""
-    match = np.empty((len(df), len(steps)), dtype=bool)
+    """``match[row, k]``: does row ``row`` of ``df`` match step ``k``? (bool, Fortran order: each
+    step's column is contiguous)."""
+    match = np.empty((len(df), len(steps)), dtype=bool, order="F")
     cache: dict[tuple, np.ndarray] = {}  # steps sharing a criterion compare it once
 
     def criterion(column: str, wanted: tuple[str, ...]) -> np.ndarray:
@@ -184,10 +188,21 @@ def match_matrix(df: pd.DataFrame, steps: Sequence[Step]) -> np.ndarray:
     return match
 
 
+def any_step(match: np.ndarray) -> np.ndarray:
+    """``match.any(axis=1)``, as an OR of whole columns (much faster than a reduction along rows)."""
+    if match.shape[1] == 0:
+        return np.zeros(len(match), dtype=bool)
+    out = match[:, 0].copy()
+    for k in range(1, match.shape[1]):
+        out |= match[:, k]
+    return out
+
+
 def warn_unmatched(match: np.ndarray, steps: Sequence[Step], what: str = "step") -> None:
     """A StatsigWarning naming every step that matches no event (a typo must not read as 0 %)."""
     hit = match.any(axis=0) if len(match) else np.zeros(len(steps), dtype=bool)
-    missing = [steps[k].label for k in np.flatnonzero(~hit)]
+    # A step without names or filters matches nothing only in an empty frame: no typo to point at.
+    missing = [steps[k].label for k in np.flatnonzero(~hit) if not steps[k].any_event]
     missing = list(dict.fromkeys(missing))
     if missing:
         warnings.warn(f"{what} {', '.join(map(repr, missing))} match{'es' if len(missing) == 1 else ''} no event "
@@ -201,11 +216,42 @@ def unit_codes(df: pd.DataFrame, unit: str, rows: np.ndarray | None = None) -> t
     without = int(ser.isna().sum()) + int((ser == "").sum())
     # Only the kept rows are encoded: fewer strings to hash.
     codes, labels = _kernels.factorize(ser if rows is None else ser.iloc[rows])
+    codes = _without_empty(codes, labels)
+    return codes, labels, without
+
+
+def _without_empty(codes: np.ndarray, labels: pd.Index) -> np.ndarray:
+    """``codes`` with the code of ``""`` (no unit) turned into ``-1``."""
     # A vectorised compare finds "": get_indexer would hash every label first.
     empty = np.flatnonzero(np.asarray(labels == "", dtype=bool)) if labels.inferred_type == "string" else []
-    if len(empty):
-        codes = np.where(codes == empty[0], -1, codes)
-    return codes, labels, without
+    return np.where(codes == empty[0], -1, codes) if len(empty) else codes
+
+
+def _unit_keys(ser: pd.Series) -> tuple[np.ndarray, Any]:
+    """Integer keys of the units of ``ser``, equal where the units are, ``-1`` where there is none
+    (missing or ``""``), and a function giving the labels of the units at given positions.
+
+    IDs written in decimal digits (as many user IDs are) are read as numbers, a cast, where hashing
+    ten million strings of a million users takes seconds; the length stays in the key, so "042"
+    and "42" remain two units.
+    """
+    data = _kernels.arrow_view(ser)
+    if data is not None and _kernels.is_text(data.type) and len(data):
+        lengths = pc.binary_length(data)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest <= 17:
+            whole = data.null_count == 0 and pc.min(lengths).as_py() > 0
+            present = None if whole else pc.fill_null(pc.greater(lengths, 0), False)
+            texts = data if whole else pc.if_else(present, data, pa.scalar("0", data.type))
+            if pc.all(pc.ascii_is_decimal(texts)).as_py():
+                keys = pc.cast(texts, pa.int64()).to_numpy() * 18  # a writable copy of Arrow's buffer
+                keys += lengths.to_numpy() if whole else lengths.fill_null(0).to_numpy()
+                if present is not None:
+                    keys[~present.to_numpy(zero_copy_only=False)] = -1
+                return keys, lambda at: _kernels.as_labels(pd.array(data.take(pa.array(at)), dtype=STRING_DTYPE))
+    codes, labels = _kernels.factorize(ser)
+    codes = _without_empty(codes, labels)
+    return codes.astype(np.int64), lambda at: labels[codes[at]]
 
 
 @dataclass(frozen=True)
@@ -250,17 +296,19 @@ class EventStream:
 
     def stamp(self, result: pd.DataFrame) -> pd.DataFrame:
         """``result`` with ``attrs["rows_without_unit"]`` set."""
-        result.attrs["rows_without_unit"] = self.rows_without_unit
-        return result
+        return stamp(result, self.rows_without_unit)
+
+
+def stamp(result: pd.DataFrame, rows_without_unit: int) -> pd.DataFrame:
+    """``result`` with ``attrs["rows_without_unit"]`` set, for a caller that let its stream go to save memory."""
+    result.attrs["rows_without_unit"] = rows_without_unit
+    return result
 
 
 def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID", keep: str = "matched",
-                 what: str = "step", sort: bool = True) -> EventStream:
+                 what: str = "step") -> EventStream:
     """Match ``steps``, warn about any that matches nothing, keep the rows with a unit and a
     timestamp (``keep="matched"``: only those matching a step; ``"all"``: every one) and sort them.
-
-    ``sort=False`` leaves the events in row order, for counts that need no order (distinct units
-    per bucket): then ``new_unit``, ``new_tie`` and ``segments`` mean nothing.
 
     Sorting packs (unit code, position in time order) into one int64 per event: the keys are
     distinct, so NumPy's fast unstable sort gives the stable (unit, time, row) order.
@@ -277,29 +325,33 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     warn_unmatched(match, steps, what)
     times = _timebuckets.frame_times(df)
     v = times.values
-    timed = v != _timebuckets.NAT
-    wanted = timed if keep == "all" else timed & match.any(axis=1)
-    rows = None if wanted.all() else np.flatnonzero(wanted)
-    codes, labels, without = unit_codes(df, unit, rows)
-    has_unit = codes >= 0
-    if not has_unit.all():
-        rows = np.flatnonzero(has_unit) if rows is None else rows[has_unit]
-        codes = codes[has_unit]
-    # rows None: every row is kept, in order; no gathers are then needed.
-    t = v if rows is None else v[rows]
-    n = len(t)
-    if not sort:
-        return EventStream(unit=codes, time=t, row=np.arange(n, dtype=np.int64) if rows is None else rows,
-                           match=match if rows is None else match[rows], units=labels, times=times,
-                           rows_without_unit=without, steps=steps)
-    # The key packs (unit code, position in (time, row) order) into one int64. Keys are distinct, so
+    wanted = any_step(match) if keep == "matched" else None
+    if len(v) and v.min() == _timebuckets.NAT:
+        wanted = (v != _timebuckets.NAT) if wanted is None else wanted & (v != _timebuckets.NAT)
+    rows = None if wanted is None or wanted.all() else np.flatnonzero(wanted)
+    ser = _kernels.frame_column(df, unit)
+    without = int(ser.isna().sum()) + int((ser == "").sum())
+    keys, label_of = _unit_keys(ser if rows is None else ser.iloc[rows])
+    kept = np.flatnonzero(keys >= 0) if len(keys) and keys.min() < 0 else None
+    if kept is not None:
+        keys = keys[kept]
+        rows = kept if rows is None else rows[kept]
+    n = len(keys)
+    # The key packs (unit key, position in (time, row) order) into one int64. Keys are distinct, so
     # NumPy's fast unstable sort yields the stable (unit, time, row) order. Frames come time-sorted
     # from the reader: then the positions are the rows' own order and no time sort is needed.
-    by_time = None if not n or (t[1:] >= t[:-1]).all() else np.argsort(t, kind="stable")
+    in_time_order = len(v) < 2 or bool((v[1:] >= v[:-1]).all())
+    by_time = None
+    if not in_time_order:
+        by_time = np.argsort(v if rows is None else v[rows], kind="stable")
     shift = max(1, int(n).bit_length())
-    if int(len(labels)).bit_length() + shift > 62:
-        raise StatsigError(f"too many events ({n:,}) and units ({len(labels):,}) to sort together")
-    key = codes.astype(np.int64) << shift
+    low = int(keys.min()) if n else 0
+    if n and (int(keys.max()) - low).bit_length() + shift > 62:
+        keys = np.unique(keys, return_inverse=True)[1].reshape(-1)  # too wide to pack: ranks instead
+        low = 0
+    key = keys - low if low else keys
+    del keys
+    key <<= shift
     if by_time is None:
         key |= np.arange(n, dtype=np.int64)
     else:
@@ -309,9 +361,20 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     if by_time is not None:
         order = by_time[order]
     key >>= shift
-    row = order if rows is None else rows[order]
+    first = np.ones(n, dtype=bool)
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    del key
+    unit_code = np.cumsum(first, dtype=np.int32 if n < 1 << 31 else np.int64)
+    unit_code -= 1  # units numbered 0.. in sorted order
+    labels = label_of(order[first] if kept is None else kept[order[first]])
+    index = np.int32 if len(df) < 1 << 31 else np.int64
+    row = order.astype(index) if rows is None else rows[order].astype(index, copy=False)
+    del order
+    sorted_match = np.empty((n, match.shape[1]), dtype=bool, order="F")
+    for k in range(match.shape[1]):
+        np.take(match[:, k], row, out=sorted_match[:, k])
     return EventStream(
-        unit=key, time=t[order], row=row, match=match[row], units=labels, times=times,
+        unit=unit_code, time=v[row], row=row, match=sorted_match, units=labels, times=times,
         rows_without_unit=without, steps=steps,
     )
 

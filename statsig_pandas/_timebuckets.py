@@ -186,7 +186,9 @@ def bucket_codes(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         return np.where(values >= bounds[0], 0, -1)
     steps = np.diff(bounds)
     if (steps == steps[0]).all():  # evenly spaced (any UTC grid): arithmetic, not a search
-        return (values - bounds[0]) // steps[0]
+        codes = values - bounds[0]
+        codes //= steps[0]  # in place: one array the size of the column, not two
+        return codes
     return np.searchsorted(bounds, values, side="right") - 1
 
 

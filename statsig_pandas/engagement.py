@@ -3,9 +3,9 @@
 Both count *units* (``userID`` by default, or any column or ``metadata.<key>``)
 active in calendar buckets, with the rules every unit-based analysis shares
 (:class:`statsig_pandas.Step` for ``event``; rows without a unit are left out
-and counted in ``result.attrs["rows_without_unit"]``). Both reduce the frame to
-its distinct (unit, bucket) pairs and count with segment arithmetic over them:
-no loop per unit, no sort of the events.
+and counted in ``result.attrs["rows_without_unit"]``). Both walk the events sorted
+once by unit and time, where each distinct (unit, bucket) pair is a run, and
+count with segment arithmetic over those runs: no loop per unit.
 
 The frame is all that is known: it covers the span from its first event to its
 last, so "new" means first seen *in the frame* and only periods lying wholly
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _kernels, _steps, _timebuckets
+from . import _steps, _timebuckets
 from .errors import StatsigError, StatsigWarning
 
 __all__ = ["lifecycle", "stickiness", "lifecycle_counts", "stickiness_counts"]
@@ -38,25 +38,30 @@ LIFECYCLE_COLUMNS = ("new", "returning", "resurrecting", "dormant")
 # ---------------------------------------------------------------- kernels on plain arrays
 
 
-def _pairs(unit: np.ndarray, bucket: np.ndarray, n_units: int, n_buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct (unit, bucket) pairs, sorted by unit then bucket, as two arrays."""
-    keys = _kernels.distinct_keys(unit.astype(np.int64) * n_buckets + bucket, n_units * n_buckets)
-    return keys // n_buckets, keys % n_buckets
+def _pairs(unit: np.ndarray, bucket: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (unit, bucket) pairs of events sorted by unit then time, as two arrays: each pair
+    is a run of the sorted events."""
+    new = np.ones(len(unit), dtype=bool)
+    if len(unit) > 1:
+        np.not_equal(unit[1:], unit[:-1], out=new[1:])
+        new[1:] |= bucket[1:] != bucket[:-1]
+    return unit[new], bucket[new]
 
 
-def lifecycle_counts(unit: np.ndarray, bucket: np.ndarray, n_units: int, n_buckets: int) -> np.ndarray:
+def lifecycle_counts(unit: np.ndarray, bucket: np.ndarray, n_buckets: int) -> np.ndarray:
     """``(n_buckets, 4)`` int64 counts of new, returning, resurrecting and (negative) dormant units.
 
-    ``unit`` and ``bucket`` are codes (>= 0) of the active events, one pair per
-    event in any order. Bucket 0 has no previous bucket: its units all count as
-    new, and callers that cannot see before it drop it.
+    ``unit`` and ``bucket`` are codes of the active events sorted by unit, then
+    time (as :func:`statsig_pandas._steps.event_stream` sorts them). Bucket 0
+    has no previous bucket: its units all count as new, and callers that cannot
+    see before it drop it.
 
     Examples
     --------
-    >>> lifecycle_counts(np.array([0, 0, 1, 0]), np.array([0, 1, 1, 3]), 2, 4).tolist()
+    >>> lifecycle_counts(np.array([0, 0, 0, 1]), np.array([0, 1, 3, 1]), 4).tolist()
     [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, -2], [0, 0, 1, 0]]
     """
-    u, t = _pairs(unit, bucket, n_units, n_buckets)
+    u, t = _pairs(unit, bucket)
     first = np.ones(len(u), dtype=bool)  # the unit's first active bucket
     np.not_equal(u[1:], u[:-1], out=first[1:])
     follows = np.zeros(len(u), dtype=bool)  # active in the previous bucket too
@@ -73,19 +78,19 @@ def lifecycle_counts(unit: np.ndarray, bucket: np.ndarray, n_units: int, n_bucke
     return out
 
 
-def stickiness_counts(unit: np.ndarray, bucket: np.ndarray, n_units: int, period_of: np.ndarray,
-                      max_active: int) -> np.ndarray:
+def stickiness_counts(unit: np.ndarray, bucket: np.ndarray, period_of: np.ndarray, max_active: int) -> np.ndarray:
     """Unit-periods by number of distinct active buckets: ``out[k - 1]`` holds those with exactly k.
 
-    ``period_of[b]`` is the period of bucket ``b`` (periods numbered in time
-    order), ``-1`` for a bucket outside every counted period.
+    ``unit`` and ``bucket`` are codes of the active events sorted by unit, then
+    time; ``period_of[b]`` is the period of bucket ``b`` (periods numbered in
+    time order), ``-1`` for a bucket outside every counted period.
 
     Examples
     --------
-    >>> stickiness_counts(np.array([0, 0, 0, 1]), np.array([0, 1, 1, 2]), 2, np.array([0, 0, 1]), 2).tolist()
+    >>> stickiness_counts(np.array([0, 0, 0, 1]), np.array([0, 1, 1, 2]), np.array([0, 0, 1]), 2).tolist()
     [1, 1]
     """
-    u, b = _pairs(unit, bucket, n_units, len(period_of))
+    u, b = _pairs(unit, bucket)
     p = period_of[b]
     counted = p >= 0
     u, p = u[counted], p[counted]
@@ -102,8 +107,8 @@ def stickiness_counts(unit: np.ndarray, bucket: np.ndarray, n_units: int, period
 
 
 def _active(df: pd.DataFrame, event: Any, unit: str) -> _steps.EventStream:
-    """The events of ``event`` that have a unit and a timestamp, in row order (no sort needed)."""
-    return _steps.event_stream(df, [_steps.as_step(event, "event")], unit=unit, what="event", sort=False)
+    """The events of ``event`` that have a unit and a timestamp, sorted by unit then time."""
+    return _steps.event_stream(df, [_steps.as_step(event, "event")], unit=unit, what="event")
 
 
 def _span(stream: _steps.EventStream) -> tuple[int, int] | None:
@@ -178,7 +183,7 @@ def lifecycle(df: pd.DataFrame, freq: Any = "W", *, event: Any = None, tz: Any =
     >>> lifecycle(df, freq="D")
                                new  returning  resurrecting  dormant
     bucket
-    2026-03-03 00:00:00+00:00    1          0             0        0
+    2026-03-03 00:00:00+00:00    1          0             0       -1
     2026-03-04 00:00:00+00:00    0          0             0       -1
     2026-03-05 00:00:00+00:00    0          0             1        0
     """
@@ -191,7 +196,7 @@ def lifecycle(df: pd.DataFrame, freq: Any = "W", *, event: Any = None, tz: Any =
     else:
         bounds = _timebuckets.boundaries(*span, freq=freq_, tz=tz, times=stream.times).asi8
     counts = lifecycle_counts(stream.unit, _timebuckets.bucket_codes(stream.time, bounds) if len(bounds) else
-                              stream.unit[:0], len(stream.units), len(bounds))
+                              stream.unit[:0], len(bounds))
     if len(bounds) < 2:
         warnings.warn(f"the frame spans {'no' if span is None else 'a single'} freq={freq_.text!r} bucket: the "
                       "first bucket is a warm-up (no previous bucket to compare with), so there is nothing to "
@@ -253,8 +258,8 @@ def stickiness(df: pd.DataFrame, freq: Any = "D", *, per: Any = "W", event: Any 
 
     Examples
     --------
-    >>> days = pd.to_datetime(["2026-03-01 23:00", "2026-03-02 10:00", "2026-03-04", "2026-03-04 12:00",
-    ...                        "2026-03-06", "2026-03-09 01:00"], utc=True)
+    >>> days = pd.to_datetime(["2026-03-01 23:00", "2026-03-02 10:00", "2026-03-04 00:00", "2026-03-04 12:00",
+    ...                        "2026-03-06 00:00", "2026-03-09 01:00"], utc=True)
     >>> df = pd.DataFrame({"timestamp": days, "name": "visit", "userID": ["a", "a", "a", "a", "b", "a"]})
     >>> stickiness(df)["units"].tolist()  # the week of 2 March: a on 2 days, b on 1
     [1, 1, 0, 0, 0, 0, 0]
@@ -283,8 +288,8 @@ def stickiness(df: pd.DataFrame, freq: Any = "D", *, per: Any = "W", event: Any 
             period_of = np.searchsorted(edges, buckets, side="right") - 1
             period_of = np.where(np.isin(period_of, whole) & (buckets < edges[whole[-1] + 1]), period_of, -1)
             max_active = int(np.bincount(period_of[period_of >= 0]).max())
-            counts = stickiness_counts(stream.unit, _timebuckets.bucket_codes(stream.time, buckets),
-                                       len(stream.units), period_of, max_active)
+            counts = stickiness_counts(stream.unit, _timebuckets.bucket_codes(stream.time, buckets), period_of,
+                                       max_active)
     if not max_active:
         counts = np.zeros(0, dtype=np.int64)
         first_last = "" if span is None else (

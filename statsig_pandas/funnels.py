@@ -34,6 +34,8 @@ __all__ = ["funnel", "funnel_trend", "ORDERS"]
 #: The step orders a funnel understands.
 ORDERS = ("ordered", "strict", "any")
 OTHER_LABEL = "(other)"
+# Attempts followed at a time: temporaries stay a few tens of MB whatever the frame.
+_BLOCK = 1 << 20
 # Any-order funnels whose steps share events solve a small matching over every subset of steps.
 _MAX_OVERLAPPING_STEPS = 12
 
@@ -44,13 +46,7 @@ _MAX_OVERLAPPING_STEPS = 12
 def window_ticks(within: Any, times: _timebuckets.Times) -> int:
     """``within`` (``"14D"``, a Timedelta, ...) in ticks of the timestamp column, rounded down
     (an inclusive bound on integer ticks)."""
-    try:
-        delta = pd.Timedelta(within)
-    except (TypeError, ValueError) as exc:
-        raise StatsigError(f"within={within!r} is not a length of time: {exc}") from None
-    if delta is pd.NaT or delta <= pd.Timedelta(0):
-        raise StatsigError(f"within must be a positive length of time, not {within!r}")
-    return int(delta.value // times.ns)
+    return int(_options.positive_timedelta(within, "within").value // times.ns)
 
 
 def _check_within(within: Any) -> None:
@@ -86,15 +82,6 @@ def _bounds(start: Any, end: Any, *, tz: Any, times: _timebuckets.Times) -> tupl
 # ---------------------------------------------------------------- engine
 
 
-def _next_match(column: np.ndarray) -> np.ndarray:
-    """``out[i]``: the first index ``>= i`` where ``column`` is True (``len(column)`` if none);
-    one more element, ``out[len] = len``, so that ``out[i + 1]`` is always valid."""
-    n = len(column)
-    out = np.where(column, np.arange(n, dtype=np.int64), n)
-    out = np.minimum.accumulate(out[::-1])[::-1]
-    return np.append(out, n)
-
-
 def _first_run(keys: np.ndarray) -> np.ndarray:
     """True at the first element of each run of equal ``keys``."""
     first = np.ones(len(keys), dtype=bool)
@@ -120,31 +107,77 @@ class Attempts:
         return self.pos[np.arange(len(self.reach)), self.reach - 1]
 
 
+class _Ties:
+    """Tie groups (events of a unit with one timestamp) of a sorted stream, found by searching the
+    few events that continue a group, so nothing the length of the stream is built for them."""
+
+    def __init__(self, stream: _steps.EventStream):
+        more = ~stream.new_tie
+        self.size = len(more)
+        self.cont = np.flatnonzero(more)  # events that are not the first of their group
+        run_start = np.ones(len(self.cont), dtype=bool)
+        run_start[1:] = np.diff(self.cont) != 1
+        starts = np.flatnonzero(run_start)
+        lengths = np.diff(np.append(starts, len(self.cont)))
+        self.first = np.repeat(self.cont[starts] - 1, lengths)  # group start of each continuing event
+        self.after = np.repeat(self.cont[starts] + lengths, lengths)  # one past its group's end
+
+    def _find(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        at = np.searchsorted(self.cont, idx)
+        safe = np.minimum(at, max(len(self.cont) - 1, 0))
+        hit = (at < len(self.cont)) & (self.cont[safe] == idx) if len(self.cont) else np.zeros(len(idx), bool)
+        return hit, safe
+
+    def start(self, idx: np.ndarray) -> np.ndarray:
+        """First index of the tie group of each index."""
+        if not len(self.cont):
+            return idx
+        hit, safe = self._find(idx)
+        return np.where(hit, self.first[safe], idx)
+
+    def end(self, idx: np.ndarray) -> np.ndarray:
+        """One past the last index of the tie group of each index."""
+        nxt = idx + 1
+        if not len(self.cont):
+            return nxt
+        hit, safe = self._find(np.minimum(nxt, self.size - 1))
+        return np.where((nxt < self.size) & hit, self.after[safe], nxt)
+
+
 class _Engine:
     """The funnel steps over one sorted event stream."""
 
     def __init__(self, stream: _steps.EventStream, n_steps: int, window: int, order: str):
         self.stream, self.n, self.window, self.order = stream, n_steps, window, order
-        size = len(stream)
-        self.size = size
-        idx = np.arange(size, dtype=np.int64)
-        ties = stream.new_tie
-        # First and one-past-last index of each event's tie group.
-        self.group_start = np.maximum.accumulate(np.where(ties, idx, 0))
-        ends = np.flatnonzero(np.append(ties[1:], True)) + 1
-        self.group_end = np.repeat(ends, np.diff(np.append(0, ends)))
-        self._next: dict[int, np.ndarray] = {}
+        self.size = len(stream)
+        self.ties = _Ties(stream)
+        self._positions: dict[int, np.ndarray] = {}
+        self._padded: dict[int, np.ndarray] = {}
+        self.index = np.int32 if self.size < (1 << 31) - 1 else np.int64
 
-    def next_match(self, k: int) -> np.ndarray:
-        if k not in self._next:
-            self._next[k] = _next_match(self.stream.match[:, k])
-        return self._next[k]
+    def positions(self, k: int) -> np.ndarray:
+        """Stream indices of the events matching column ``k`` of the match matrix."""
+        if k not in self._positions:
+            self._positions[k] = np.flatnonzero(self.stream.match[:, k]).astype(self.index)
+        return self._positions[k]
+
+    def next_at(self, k: int, idx: np.ndarray) -> np.ndarray:
+        """The first index ``>= idx`` of an event matching step ``k`` (``size`` if none)."""
+        padded = self._padded.get(k)
+        if padded is None:
+            padded = self._padded[k] = np.append(self.positions(k), self.size)
+        return padded[np.searchsorted(padded[:-1], idx)]
+
+    def count_between(self, k: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Events matching column ``k`` with an index in ``[lo, hi)``."""
+        pos = self.positions(k)
+        return np.searchsorted(pos, hi) - np.searchsorted(pos, lo)
 
     def entries(self, lo: int | None, hi: int | None, *, reentry: bool) -> np.ndarray:
         """Stream indices of the events that may start an attempt: step-1 events (any step's in an
         any-order funnel) inside ``[lo, hi)``; without re-entry only the first of each unit."""
         m = self.stream.match
-        ok = m[:, : self.n].any(axis=1) if self.order == "any" else m[:, 0].copy()
+        ok = _steps.any_step(m[:, : self.n]) if self.order == "any" else m[:, 0].copy()
         t = self.stream.time
         if lo is not None:
             ok &= t >= lo
@@ -156,22 +189,25 @@ class _Engine:
         return entries
 
     def run(self, entries: np.ndarray) -> Attempts:
-        if self.order == "any":
-            return self._any_order(entries)
-        return self._in_order(entries)
+        """The attempts starting at ``entries``, a block at a time (attempts are independent), so
+        that the temporaries stay small whatever the frame."""
+        step = self._any_order if self.order == "any" else self._in_order
+        if len(entries) <= _BLOCK:
+            return step(entries)
+        parts = [step(entries[lo: lo + _BLOCK]) for lo in range(0, len(entries), _BLOCK)]
+        return Attempts(np.concatenate([p.pos for p in parts]), np.concatenate([p.reach for p in parts]))
 
     def _in_order(self, entries: np.ndarray) -> Attempts:
         stream, size = self.stream, self.size
         unit, time = stream.unit, stream.time
-        pos = np.full((len(entries), self.n), -1, dtype=np.int64)
+        pos = np.full((len(entries), self.n), -1, dtype=self.index)
         pos[:, 0] = entries
         alive = np.arange(len(entries))
         for k in range(1, self.n):
             if not len(alive):
                 break
-            nxt = self.next_match(k)
             cur = pos[alive, k - 1]
-            cand = nxt[self.group_start[cur]]
+            cand = self.next_at(k, self.ties.start(cur))
             # One event fills at most one step: skip the events this attempt already used (only
             # events tied with the current one can be met again, and at most k of them).
             for _ in range(k):
@@ -180,7 +216,7 @@ class _Engine:
                     used |= cand == pos[alive, j]
                 if not used.any():
                     break
-                cand[used] = nxt[np.minimum(cand[used] + 1, size)]
+                cand[used] = self.next_at(k, cand[used] + 1)
             start = entries[alive]
             found = cand < size
             safe = np.where(found, cand, 0)
@@ -195,15 +231,9 @@ class _Engine:
     def _broken(self, cur: np.ndarray, nxt: np.ndarray, k: int) -> np.ndarray:
         """Strict order: is there an event, other than a repeat of step ``k``, strictly between the
         tie group of ``cur`` and that of ``nxt``? (Tied events never break an attempt.)"""
-        other = getattr(self, "_others", {})
-        if k not in other:
-            counts = np.zeros(self.size + 1, dtype=np.int64)
-            np.cumsum(~self.stream.match[:, k], out=counts[1:])
-            other[k] = counts
-            self._others = other
-        counts = other[k]
-        a, b = self.group_end[cur], self.group_start[nxt]
-        return (b > a) & (counts[np.maximum(b, a)] - counts[a] > 0)
+        a, b = self.ties.end(cur), self.ties.start(nxt)
+        b = np.maximum(a, b)
+        return (b - a) - self.count_between(k, a, b) > 0
 
     def window_end(self, idx: np.ndarray) -> np.ndarray:
         """One past the last stream index of the same unit with a time ``<= time[idx] + window``."""
@@ -214,7 +244,10 @@ class _Engine:
         span = int(time.max()) - t0 + self.window + 1
         n_units = int(unit[-1]) + 1
         if n_units.bit_length() + span.bit_length() <= 62:
-            key = unit * span + (time - t0)
+            key = unit.astype(np.int64)
+            key *= span
+            key += time
+            key -= t0
             return np.searchsorted(key, key[idx] + self.window, side="right")
         # Times too fine for one key: rank them (the window is applied to the real times first).
         order_key = np.unique(np.concatenate([time, time[idx] + self.window]))
@@ -226,30 +259,35 @@ class _Engine:
     def _any_order(self, entries: np.ndarray) -> Attempts:
         """Any order: from each entry, the steps with an event inside the window; step k of the
         result is "completed any k of the steps"."""
-        lo = self.group_start[entries]
-        hi = self.window_end(entries)
-        first = np.empty((len(entries), self.n), dtype=np.int64)
+        lo = self.ties.start(entries)
+        unit, time = self.stream.unit, self.stream.time
+        u0, t0 = unit[entries], time[entries]
+        first = np.empty((len(entries), self.n), dtype=self.index)
         for k in range(self.n):
-            f = self.next_match(k)[lo]
-            first[:, k] = np.where(f < hi, f, self.size)
+            f = self.next_at(k, lo)
+            safe = np.minimum(f, self.size - 1)
+            inside = (f < self.size) & (unit[safe] == u0) & (time[safe] - t0 <= self.window)
+            first[:, k] = np.where(inside, f, self.size)
         first.sort(axis=1)
-        reached = first < self.size
-        count = reached.sum(axis=1)
-        m = self.stream.match[:, : self.n]
-        if len(m) and (m.sum(axis=1) > 1).any():
-            count = np.minimum(count, self._matching_size(lo, hi))
+        count = (first < self.size).sum(axis=1)
+        m = self.stream.match
+        overlapping = np.zeros(self.size, dtype=np.int8)
+        for k in range(self.n):
+            overlapping += m[:, k]
+        if self.size and overlapping.max() > 1:
+            count = np.minimum(count, self._matching_size(lo, self.window_end(entries)))
         pos = np.where(np.arange(self.n) < count[:, None], first, -1)
         return Attempts(pos, count)
 
     def _matching_size(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Steps that can each get an event of their own inside ``[lo, hi)``, when one event may match
         several steps: n minus the largest deficiency |S| - |events matching some step of S| (Hall)."""
-        m = self.stream.match[:, : self.n]
+        m = self.stream.match
         deficiency = np.zeros(len(lo), dtype=np.int64)
         for subset in range(1, 1 << self.n):
             members = [k for k in range(self.n) if subset >> k & 1]
             hits = np.zeros(self.size + 1, dtype=np.int64)
-            np.cumsum(m[:, members].any(axis=1), out=hits[1:])
+            np.cumsum(_steps.any_step(m[:, members]), out=hits[1:])
             deficiency = np.maximum(deficiency, len(members) - (hits[hi] - hits[lo]))
         return self.n - deficiency
 
@@ -264,7 +302,7 @@ def _counted(att: Attempts, keys: np.ndarray) -> np.ndarray:
     runs = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     if 2 * bits + int(att.reach.max()).bit_length() <= 62:
         score = att.reach.astype(np.int64) << (2 * bits)
-        score |= ((1 << bits) - 1 - att.last) << bits
+        score |= ((1 << bits) - 1 - att.last.astype(np.int64)) << bits
         score |= np.arange(n, dtype=np.int64)
         return np.maximum.reduceat(score, runs) & ((1 << bits) - 1)
     order = np.lexsort((np.arange(n), -att.last, att.reach, keys))
@@ -274,14 +312,12 @@ def _counted(att: Attempts, keys: np.ndarray) -> np.ndarray:
 
 def _tainted(engine: _Engine, att: Attempts, chosen: np.ndarray, n_steps: int) -> np.ndarray:
     """Does an excluded event fall after the attempt's step-1 event and before its furthest step?"""
-    match = engine.stream.match
-    if match.shape[1] == n_steps:
-        return np.zeros(len(chosen), dtype=bool)
-    marks = np.zeros(engine.size + 1, dtype=np.int64)
-    np.cumsum(match[:, n_steps:].any(axis=1), out=marks[1:])
     a = att.start[chosen] + 1
-    b = att.last[chosen]
-    return (b > a) & (marks[np.maximum(a, b)] - marks[a] > 0)
+    b = np.maximum(att.last[chosen], a)
+    tainted = np.zeros(len(chosen), dtype=bool)
+    for k in range(n_steps, engine.stream.match.shape[1]):
+        tainted |= engine.count_between(k, a, b) > 0
+    return tainted
 
 
 def _table(att: Attempts, chosen: np.ndarray, stream: _steps.EventStream, steps) -> pd.DataFrame:

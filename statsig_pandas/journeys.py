@@ -115,7 +115,8 @@ def path_edges(path_start: np.ndarray, item: np.ndarray, time: np.ndarray, *, n_
     keep = np.ones(n, dtype=bool)
     if collapse_repeats and n > 1:  # a repeat keeps its last occurrence (and time)
         keep[:-1] = path_start[1:] | (item[1:] != item[:-1])
-    path = np.cumsum(path_start) - 1
+    path = np.cumsum(path_start, dtype=np.int64)
+    path -= 1
     if start is not None or end is not None:
         n_paths = int(path[-1]) + 1 if n else 0
         idx = np.arange(n)
@@ -124,39 +125,52 @@ def path_edges(path_start: np.ndarray, item: np.ndarray, time: np.ndarray, *, n_
         if end is not None:  # up to its first end event (after the start); paths without one drop
             last = _first_per_segment(end & keep, path, n_paths)[path]
             keep &= (idx <= last) & (last < n)
+        del idx
     rows = np.flatnonzero(keep)
-    path, item, t = path[rows], item[rows], time[rows].astype(np.float64)
+    del keep
+    path, item, t = path[rows], item[rows], time[rows]
     new = np.ones(len(rows), dtype=bool)
     new[1:] = path[1:] != path[:-1]
     first = np.flatnonzero(new)
-    length = np.diff(np.append(first, len(rows)))
-    pos = np.arange(len(rows)) - np.repeat(first, length)  # 0-based position in the path
-    size = np.repeat(length, length)
+    del new, rows
+    length = np.diff(np.append(first, len(path)))
+    pos = np.arange(len(path)) - np.repeat(first, length)  # 0-based position in the path
     if end is None:  # the first `steps` items
         take = pos < steps
-    elif start is None:  # the last `steps` items, up to the end event
-        take = pos >= size - steps
-        pos = pos - np.maximum(size - steps, 0)
-    else:  # start ... end: the first and last steps // 2 when longer than steps
-        half = steps // 2
-        cut = size > steps
-        take = ~cut | (pos < half) | (pos >= size - half)
-        pos = np.where(cut & (pos >= half), pos - (size - half) + half + 1, pos)
+    else:
+        size = np.repeat(length, length)
+        if start is None:  # the last `steps` items, up to the end event
+            take = pos >= size - steps
+            pos = pos - np.maximum(size - steps, 0)
+        else:  # start ... end: the first and last steps // 2 when longer than steps
+            half = steps // 2
+            cut = size > steps
+            take = ~cut | (pos < half) | (pos >= size - half)
+            pos = np.where(cut & (pos >= half), pos - (size - half) + half + 1, pos)
+        del size
     path, item, t, pos = path[take], item[take], t[take], pos[take]
     if start is not None and end is not None:
-        # "..." goes before the first of the last items of each path cut short
+        # "..." goes before the first of the last items of each path cut short (its time: none)
         gaps_at = np.flatnonzero(cut[take] & (pos == half + 1))
         path = np.insert(path, gaps_at, path[gaps_at])
         item = np.insert(item, gaps_at, n_items)
-        t = np.insert(t, gaps_at, np.nan)
+        t = np.insert(t, gaps_at, 0)
         pos = np.insert(pos, gaps_at, half)
     pair = np.flatnonzero(path[1:] == path[:-1])  # an edge from event i to i + 1
     width = n_items + 1
-    key = (pos[pair].astype(np.int64) * width + item[pair]) * width + item[pair + 1]
-    cells, inverse = np.unique(key, return_inverse=True)
-    value = np.bincount(inverse, minlength=len(cells)).astype(np.int64)
-    gaps = np.bincount(inverse, weights=t[pair + 1] - t[pair], minlength=len(cells))
-    return cells // (width * width) + 1, cells // width % width, cells % width, value, gaps
+    key = (pos[pair] * width + item[pair]) * width + item[pair + 1]
+    gap = (t[pair + 1] - t[pair]).astype(np.float64)
+    gap[(item[pair] == n_items) | (item[pair + 1] == n_items)] = np.nan
+    size = steps * width * width
+    if size <= 1 << 24:  # few names: count straight into a table, no sort
+        value = np.bincount(key, minlength=size)
+        cells = np.flatnonzero(value)
+        value, gaps = value[cells], np.bincount(key, weights=gap, minlength=size)[cells]
+    else:
+        cells, inverse = np.unique(key, return_inverse=True)
+        value = np.bincount(inverse, minlength=len(cells))
+        gaps = np.bincount(inverse, weights=gap, minlength=len(cells))
+    return cells // (width * width) + 1, cells // width % width, cells % width, value.astype(np.int64), gaps
 
 
 # ---------------------------------------------------------------- frames
@@ -166,13 +180,8 @@ def _ticks(value: Any, what: str, times, *, allow_none: bool = False) -> int | N
     """A positive length of time (``"30min"``, a Timedelta) as ticks of the frame's unit."""
     if value is None and allow_none:
         return None
-    try:
-        delta = pd.Timedelta(value)
-    except (TypeError, ValueError) as exc:
-        raise StatsigError(f"{what} must be a length of time such as '30min', not {value!r}: {exc}") from None
-    if delta is pd.NaT or delta <= pd.Timedelta(0):
-        raise StatsigError(f"{what} must be a positive length of time, not {value!r}")
-    return -(-delta.value // times.ns)
+    # Rounded up: on integer ticks, a gap of at least 1.5 ticks is a gap of at least 2.
+    return -(-_options.positive_timedelta(value, what).value // times.ns)
 
 
 def _event_names(df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, pd.Index]:
@@ -241,36 +250,40 @@ def sessions(df: pd.DataFrame, *, gap: Any = "30min", max_length: Any = None, un
     Examples
     --------
     >>> df = pd.DataFrame({"timestamp": pd.to_datetime(["2026-03-02 10:00", "2026-03-02 10:29",
-    ...                                                 "2026-03-02 10:59"], utc=True),
+    ...                                                 "2026-03-02 10:58"], utc=True),
     ...                    "name": "view", "userID": "a"})
     >>> sessions(df)[["session", "duration", "events"]]
        session        duration  events
-    0        0 0 days 00:59:00       3
+    0        0 0 days 00:58:00       3
     >>> len(sessions(df, gap="30min", max_length="45min"))
     2
     """
     stream = _steps.event_stream(df, [_steps.as_step(None)], unit=unit, keep="all")
-    gap_ = _ticks(gap, "gap", stream.times)
-    limit = _ticks(max_length, "max_length", stream.times, allow_none=True)
-    starts = session_starts(stream.new_unit, stream.time, gap_, limit)
-    first = np.flatnonzero(starts)
-    last = np.append(first[1:], len(starts))[:len(first)] - 1
+    times, units, without = stream.times, stream.units, stream.rows_without_unit
+    gap_ = _ticks(gap, "gap", times)
+    limit = _ticks(max_length, "max_length", times, allow_none=True)
+    new_unit = stream.new_unit
+    first = np.flatnonzero(session_starts(new_unit, stream.time, gap_, limit))
+    last = np.append(first[1:], len(new_unit))[:len(first)] - 1
     names, labels = _event_names(df, stream.row)
-    unit_first = np.flatnonzero(stream.new_unit)
+    first_names, last_names = names[first], names[last]
+    start, end = _instants(stream.time[first], times), _instants(stream.time[last], times)
     unit_of = stream.unit[first]
-    number = np.arange(len(first)) - np.searchsorted(first, unit_first)[np.cumsum(stream.new_unit[first]) - 1]
-    start, end = _instants(stream.time[first], stream.times), _instants(stream.time[last], stream.times)
+    # The stream is as big as the frame: let it go before the result is built.
+    del stream, names
+    opens = np.flatnonzero(new_unit[first])  # each unit's first session
+    number = np.arange(len(first)) - np.repeat(opens, np.diff(np.append(opens, len(first))))
     result = pd.DataFrame({
-        unit: stream.units.take(unit_of),
-        "session": number.astype(np.int64),
+        unit: units.take(unit_of),
+        "session": number,
         "start": start,
         "end": end,
         "duration": end - start,
-        "events": (last - first + 1).astype(np.int64),
-        "first_event": _names_of(names[first], labels),
-        "last_event": _names_of(names[last], labels),
+        "events": last - first + 1,
+        "first_event": _names_of(first_names, labels),
+        "last_event": _names_of(last_names, labels),
     })
-    return stream.stamp(result)
+    return _steps.stamp(result, without)
 
 
 def paths(df: pd.DataFrame, start: Any = None, end: Any = None, *, steps: int = 5, gap: Any = "30min",
@@ -291,8 +304,9 @@ def paths(df: pd.DataFrame, start: Any = None, end: Any = None, *, steps: int = 
     - neither keeps the first ``steps`` items.
 
     An edge is a move from the item at position ``step`` of a path to the one
-    at ``step + 1``. Only the ``top`` edges by value are kept, and of those
-    only the ones reachable from step 1 through kept edges.
+    at ``step + 1``. Only the ``top`` edges by value are kept (ties: the
+    earlier step, then source and target by name), and of those only the
+    ones reachable from step 1 through kept edges.
 
     Parameters
     ----------
@@ -351,27 +365,32 @@ def paths(df: pd.DataFrame, start: Any = None, end: Any = None, *, steps: int = 
                if spec is not None]
     stream = _steps.event_stream(df, [step for _, step in anchors] or [_steps.as_step(None)], unit=unit,
                                  keep="all", what="start/end event")
-    gap_ = _ticks(gap, "gap", stream.times)
+    times, time, without = stream.times, stream.time, stream.rows_without_unit
+    gap_ = _ticks(gap, "gap", times)
     marks = {what: stream.match[:, k] for k, (what, _) in enumerate(anchors)}
     names, labels = _event_names(df, stream.row)
+    starts = session_starts(stream.new_unit, time, gap_)
+    del stream  # as big as the frame: what the paths need is taken out
     step, source, target, value, gaps = path_edges(
-        session_starts(stream.new_unit, stream.time, gap_), names, stream.time, n_items=len(labels),
-        steps=steps, collapse_repeats=bool(collapse_repeats), start=marks.get("start"), end=marks.get("end"))
-    # The top edges (ties: earlier step, then item order), then those reachable from step 1.
-    order = np.lexsort((target, source, step, -value))[:top]
-    order = order[_reachable(step[order], source[order], target[order])]
+        starts, names, time, n_items=len(labels), steps=steps, collapse_repeats=bool(collapse_repeats),
+        start=marks.get("start"), end=marks.get("end"))
     items = labels.append(pd.Index(pd.array([ELLIPSIS], dtype=labels.dtype)))
+    # The top edges (ties: earlier step, then source and target by name), then those reachable from step 1.
+    rank = np.empty(len(items), dtype=np.int64)
+    rank[np.argsort(np.array([str(item) for item in items]), kind="stable")] = np.arange(len(items))  # few names
+    order = np.lexsort((rank[target], rank[source], step, -value))[:top]
+    order = order[_reachable(step[order], source[order], target[order])]
     mean = gaps[order] / value[order]
     result = pd.DataFrame({
         "step": step[order].astype(np.int64),
         "source": items.take(source[order]),
         "target": items.take(target[order]),
         "value": value[order],
-        "mean_gap": pd.to_timedelta(np.round(mean) * stream.times.ns, unit="ns").as_unit(stream.times.unit),
+        "mean_gap": pd.to_timedelta(np.round(mean) * times.ns, unit="ns").as_unit(times.unit),
     })
     result = result.sort_values(["step", "value", "source", "target"], ascending=[True, False, True, True],
                                 ignore_index=True, kind="stable")
-    return stream.stamp(result)
+    return _steps.stamp(result, without)
 
 
 def _reachable(step: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -42,6 +42,8 @@ _ROLLING_DAYS = {"W": 7, "M": 30}
 # Above this many bytes, a unit's return bits are kept only for the words that have some.
 _DENSE_BYTES = 1 << 28
 _ONE = np.uint64(1)
+# Events (or cohort members) handled at a time: temporaries stay a few MB whatever the frame.
+_BLOCK = 1 << 20
 
 
 @dataclass
@@ -54,38 +56,72 @@ class Triangle:
 
 
 class _Bits:
-    """Per unit, one bit per period (cell), in 64-bit words: word ``unit * width + period // 64``."""
+    """Per unit, one bit per period (cell), in 64-bit words: word ``unit * width + period // 64``.
+
+    Built a block of events at a time, so that no temporary is as long as the stream.
+    """
 
     def __init__(self, units: np.ndarray, cells: np.ndarray, n_units: int, n_cells: int):
         self.width = n_cells // 64 + 2  # one spare word: a 64-bit read may run past the last cell
-        words = units.astype(np.int64) * self.width + cells // 64
-        runs = np.flatnonzero(np.concatenate(([True], words[1:] != words[:-1]))) if len(words) else words
-        bits = np.left_shift(_ONE, (cells % 64).astype(np.uint64))
-        values = np.bitwise_or.reduceat(bits, runs) if len(words) else bits
-        ids = words[runs] if len(words) else words
         self.dense = n_units * self.width * 8 <= _DENSE_BYTES
+        parts = []
+        words = np.zeros(n_units * self.width if self.dense else 0, dtype=np.uint64)
+        for lo in range(0, len(units), _BLOCK):
+            u, c = units[lo: lo + _BLOCK], cells[lo: lo + _BLOCK]
+            ids = u.astype(np.int64)
+            ids *= self.width
+            ids += c >> 6
+            runs = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+            values = np.bitwise_or.reduceat(np.left_shift(_ONE, (c & 63).astype(np.uint64)), runs)
+            if self.dense:
+                words[ids[runs]] |= values  # ids are distinct within a block; blocks meet in order
+            else:
+                parts.append((ids[runs], values))
         if self.dense:
-            self.words = np.zeros(n_units * self.width, dtype=np.uint64)
-            self.words[ids] = values
-        else:
-            self.ids, self.words = ids, values
+            self.words = words
+        else:  # the events are sorted by unit and cell: so are the ids, and a block's first may be the last's
+            ids = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+            values = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.uint64)
+            self.ids, first = np.unique(ids, return_index=True)
+            self.words = np.bitwise_or.reduceat(values, first) if len(first) else values
+        self._ranks = None
 
     def word(self, ids: np.ndarray) -> np.ndarray:
         if self.dense:
             return self.words[ids]
         at = np.searchsorted(self.ids, ids)
-        safe = np.minimum(at, len(self.ids) - 1)
-        return np.where((at < len(self.ids)) & (self.ids[safe] == ids), self.words[safe], np.uint64(0))
+        safe = np.minimum(at, max(len(self.ids) - 1, 0))
+        found = (at < len(self.ids)) & (self.ids[safe] == ids) if len(self.ids) else np.zeros(len(ids), bool)
+        return np.where(found, self.words[safe], np.uint64(0))
 
     def read(self, units: np.ndarray, first: np.ndarray) -> np.ndarray:
         """Bits ``first .. first + 63`` of each unit's row, bit 0 = cell ``first``."""
-        base = units.astype(np.int64) * self.width + first // 64
-        shift = (first % 64).astype(np.uint64)
+        base = units.astype(np.int64) * self.width + (first >> 6)
+        shift = (first & 63).astype(np.uint64)
         low = self.word(base) >> shift
         high = self.word(base + 1)
         # x << 64 is undefined: where the read is word-aligned the high word adds nothing.
         high = np.where(shift == 0, np.uint64(0), high << ((np.uint64(64) - shift) % np.uint64(64)))
         return low | high
+
+    def rank(self, units: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """How many set bits come before bit ``cells`` of each unit's row, over the whole table: the
+        index of that (unit, cell) among all of them, in (unit, cell) order."""
+        if self._ranks is None:
+            self._ranks = np.concatenate(([0], np.cumsum(_popcount(self.words), dtype=np.int64)))
+        ids = units.astype(np.int64) * self.width + (cells >> 6)
+        at = ids if self.dense else np.searchsorted(self.ids, ids)
+        below = self.word(ids) & ((_ONE << (cells & 63).astype(np.uint64)) - _ONE)
+        return self._ranks[at] + _popcount(below)
+
+
+def _popcount(x: np.ndarray) -> np.ndarray:
+    if hasattr(np, "bitwise_count"):  # NumPy 2
+        return np.bitwise_count(x).astype(np.int64)
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return ((x * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
 
 
 def _lowest_bit(x: np.ndarray) -> np.ndarray:
@@ -127,48 +163,57 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
     stream = _steps.event_stream(df, [start, back], unit=unit, what="event")
     times = stream.times
     zone = _timebuckets.zone(tz, times)
-    starts = np.flatnonzero(stream.match[:, 0])
-    if not len(starts):
+    is_start = stream.match[:, 0]
+    if not is_start.any():
         index = pd.DatetimeIndex([], dtype=pd.DatetimeTZDtype(times.unit, zone), name="cohort")
         empty = np.zeros((0, periods), dtype=np.int64)
         return Triangle(index, np.zeros(0, np.int64), empty, empty.astype(bool), stream.rows_without_unit)
-    time = stream.time
+    # Start or return "any event" is every event: then no index arrays the length of the stream.
+    starts = None if is_start.all() else np.flatnonzero(is_start)
+    time, unit = stream.time, stream.unit
     last = _steps.last_event(df)
     # Periods up to the frame's last event: a return period after it is incomplete, not empty.
-    bounds = _timebuckets.boundaries(int(time[starts].min()), last, freq=freq, tz=zone, times=times)
-    bucket = _timebuckets.bucket_codes(time, bounds.asi8)
+    first_start = int(time.min()) if starts is None else int(time[starts].min())
+    bounds = _timebuckets.boundaries(first_start, last, freq=freq, tz=zone, times=times)
+    bucket = _timebuckets.bucket_codes(time, bounds.asi8).astype(np.int32)
+    s_unit, s_bucket = (unit, bucket) if starts is None else (unit[starts], bucket[starts])
     # Cohort members: the first start event of each unit in each period (or of each unit at all).
-    runs = stream.unit[starts] * len(bounds) + bucket[starts] if cohorts == "recurring" else stream.unit[starts]
-    first = np.ones(len(starts), dtype=bool)
-    np.not_equal(runs[1:], runs[:-1], out=first[1:])
-    members = starts[first]
-    cohort = bucket[members]
-    n_cohorts = int(bucket[starts].max()) + 1  # every period from the first start event's to the last's
-    returns = np.flatnonzero(stream.match[:, 1] & (bucket >= 0))
+    first = np.ones(len(s_unit), dtype=bool)
+    np.not_equal(s_unit[1:], s_unit[:-1], out=first[1:])
+    if cohorts == "recurring":
+        first[1:] |= s_bucket[1:] != s_bucket[:-1]
+    local = np.flatnonzero(first)
+    members = local if starts is None else starts[local]
+    m_unit, cohort = s_unit[local], s_bucket[local]
+    del first, local, s_unit
+    n_cohorts = int(s_bucket.max()) + 1  # every period from the first start event's to the last's
+    back = stream.match[:, 1] & (bucket >= 0)
+    returns = None if back.all() else np.flatnonzero(back)
+    del back
     if mode == "calendar":
-        bits = _Bits(stream.unit[returns], bucket[returns], len(stream.units), len(bounds) + MAX_PERIODS)
-        retained = bits.read(stream.unit[members], cohort)
+        r_unit, r_cell = (unit, bucket) if returns is None else (unit[returns], bucket[returns])
+        bits = _Bits(r_unit, r_cell, len(stream.units), len(bounds) + MAX_PERIODS)
+        del r_unit, r_cell
+
+        def retained(lo: int, hi: int) -> np.ndarray:
+            return bits.read(m_unit[lo:hi], cohort[lo:hi])
     else:
-        retained = _rolling(stream, returns, members, rolling_ns // times.ns, periods)
+        retained = _rolling(stream, returns, members, m_unit, rolling_ns // times.ns, periods)
     keep = (_ONE << np.uint64(periods)) - _ONE if periods < 64 else ~np.uint64(0)
-    retained &= keep & ~_ONE  # offset 0 is the cohort itself, whatever came back in its period
+    keep &= ~_ONE  # offset 0 is the cohort itself, whatever came back in its period
 
     sizes = np.bincount(cohort, minlength=n_cohorts).astype(np.int64)
     counts = np.zeros((n_cohorts, periods), dtype=np.int64)
-    counts[:, 0] = sizes
-    by_cohort = np.argsort(cohort.astype(np.uint16) if n_cohorts < 1 << 16 else cohort, kind="stable")
-    edges = np.concatenate(([0], np.cumsum(sizes)))
-    retained = retained[by_cohort]
-    if cumulative:  # retained at k when retained at any offset >= k: count by the highest offset
-        top = _highest_bit(retained)
-    for c in np.flatnonzero(sizes):
-        part = retained[edges[c]: edges[c + 1]]
-        if cumulative:
-            highest = np.bincount(top[edges[c]: edges[c + 1]], minlength=periods)[:periods]
-            counts[c, 1:] = np.cumsum(highest[::-1])[::-1][1:]
+    for lo in range(0, len(members), _BLOCK):
+        got = retained(lo, lo + _BLOCK) & keep
+        c = cohort[lo: lo + _BLOCK]
+        if cumulative:  # retained at k when retained at any offset >= k: count by the highest offset
+            highest = np.bincount(c.astype(np.int64) * periods + _highest_bit(got), minlength=n_cohorts * periods)
+            counts += np.cumsum(highest.reshape(n_cohorts, periods)[:, ::-1], axis=1)[:, ::-1]
         else:
             for k in range(1, periods):
-                counts[c, k] = np.count_nonzero(part & (_ONE << np.uint64(k)))
+                counts[:, k] += np.bincount(c[(got & (_ONE << np.uint64(k))) != 0], minlength=n_cohorts)
+    counts[:, 0] = sizes
 
     ends = _steps.period_ends(bounds, freq).asi8
     offsets = np.arange(periods)
@@ -193,8 +238,9 @@ def _highest_bit(x: np.ndarray) -> np.ndarray:
     return top.clip(min=0).astype(np.int64)
 
 
-def _rolling(stream, returns, members, step: int, periods: int) -> np.ndarray:
-    """Offsets (as bits) at which each member has a return in ``[t0 + k * step, t0 + (k + 1) * step)``.
+def _rolling(stream, returns, members, m_unit, step: int, periods: int):
+    """A function giving, for members ``lo:hi``, the offsets (as bits) at which each has a return in
+    ``[t0 + k * step, t0 + (k + 1) * step)``.
 
     Time is cut into cells of ``step`` from an origin; a window of offset k then covers the end of
     cell ``g0 + k`` (from the phase of t0 on) and the start of cell ``g0 + k + 1`` (before it). Per
@@ -202,35 +248,71 @@ def _rolling(stream, returns, members, step: int, periods: int) -> np.ndarray:
     """
     time = stream.time
     origin = int(time.min())
-    cell = (time - origin) // step
-    phase = (time - origin) % step
-    r_unit, r_cell = stream.unit[returns], cell[returns]
-    n_cells = int(cell.max()) + 2 + MAX_PERIODS
+    r_time = time if returns is None else time[returns]
+    r_unit = stream.unit if returns is None else stream.unit[returns]
+    r_cell = ((r_time - origin) // step).astype(np.int32)
+    n_cells = int(r_cell.max()) + 2 + MAX_PERIODS if len(r_cell) else MAX_PERIODS
     bits = _Bits(r_unit, r_cell, len(stream.units), n_cells)
-    key = r_unit.astype(np.int64) * n_cells + r_cell
-    runs = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else key
-    lo_phase = np.minimum.reduceat(phase[returns], runs) if len(runs) else runs
-    hi_phase = np.maximum.reduceat(phase[returns], runs) if len(runs) else runs
-    run_key = key[runs]
+    # Earliest and latest phase per (unit, cell), in (unit, cell) order: the order of the set bits.
+    phase_type = np.int32 if step < 1 << 31 else np.int64
+    lo_phase, hi_phase = [], []
+    edges = _block_edges(r_unit, r_cell)
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        u, c = r_unit[lo:hi], r_cell[lo:hi]
+        p = ((r_time[lo:hi] - origin) % step).astype(phase_type)
+        runs = np.flatnonzero(np.concatenate(([True], (u[1:] != u[:-1]) | (c[1:] != c[:-1]))))
+        lo_phase.append(np.minimum.reduceat(p, runs))
+        hi_phase.append(np.maximum.reduceat(p, runs))
+    del r_cell, r_unit
+    lo_phase = np.concatenate(lo_phase) if lo_phase else np.zeros(0, phase_type)
+    hi_phase = np.concatenate(hi_phase) if hi_phase else np.zeros(0, phase_type)
 
-    m_unit, g0, p0 = stream.unit[members], cell[members], phase[members]
-    candidates = bits.read(m_unit, g0 + 1)  # bit j - 1: a return in cell g0 + j
-    if periods < 64:
-        candidates &= (_ONE << np.uint64(periods)) - _ONE
-    out = np.zeros(len(members), dtype=np.uint64)
-    active = np.flatnonzero(candidates)
-    y = candidates[active]
-    while len(active):
-        j = _lowest_bit(y) + 1
-        y ^= _ONE << (j - 1).astype(np.uint64)
-        at = np.searchsorted(run_key, m_unit[active].astype(np.int64) * n_cells + g0[active] + j)
-        late = hi_phase[at] >= p0[active]  # in cell g0 + j, at or after t0's phase: offset j
-        early = (lo_phase[at] < p0[active]) & (j >= 2)  # before t0's phase: offset j - 1
-        out[active] |= np.where(late, _ONE << j.astype(np.uint64), np.uint64(0)) | np.where(
-            early, _ONE << (j - 1).astype(np.uint64), np.uint64(0))
-        more = y != 0
-        active, y = active[more], y[more]
-    return out
+    def retained(lo: int, hi: int) -> np.ndarray:
+        t0 = time[members[lo:hi]]
+        unit = m_unit[lo:hi]
+        g0 = ((t0 - origin) // step).astype(np.int32)
+        p0 = ((t0 - origin) % step).astype(phase_type)
+        candidates = bits.read(unit, g0 + 1)  # bit j - 1: a return in cell g0 + j
+        if periods < 64:
+            candidates &= (_ONE << np.uint64(periods)) - _ONE
+        out = np.zeros(len(t0), dtype=np.uint64)
+        active = np.flatnonzero(candidates)
+        y = candidates[active]
+        while len(active):
+            j = _lowest_bit(y) + 1
+            y ^= _ONE << (j - 1).astype(np.uint64)
+            at = bits.rank(unit[active], g0[active] + j)
+            late = hi_phase[at] >= p0[active]  # in cell g0 + j, at or after t0's phase: offset j
+            early = (lo_phase[at] < p0[active]) & (j >= 2)  # before t0's phase: offset j - 1
+            out[active] |= np.where(late, _ONE << j.astype(np.uint64), np.uint64(0)) | np.where(
+                early, _ONE << (j - 1).astype(np.uint64), np.uint64(0))
+            more = y != 0
+            active, y = active[more], y[more]
+        return out
+
+    return retained
+
+
+def _block_edges(units: np.ndarray, cells: np.ndarray) -> list[int]:
+    """Edges of blocks of about ``_BLOCK`` events, each at the start of a (unit, cell) run, so that no
+    run is cut in two."""
+    n = len(units)
+    edges, b = [0], _BLOCK
+    while b < n:
+        j = b
+        while j < n:  # the first change of run at or after b; runs are short, so this ends soon
+            stop = min(j + 4096, n)
+            changed = np.flatnonzero((units[j:stop] != units[j - 1: stop - 1]) | (cells[j:stop] != cells[j - 1: stop - 1]))
+            if len(changed):
+                j += int(changed[0])
+                break
+            j = stop
+        if j >= n:
+            break
+        edges.append(j)
+        b = j + _BLOCK
+    edges.append(n)
+    return edges
 
 
 def retention(

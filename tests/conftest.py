@@ -70,3 +70,12 @@ def demo_report(tmp_path_factory):
                           capture_output=True, text=True, timeout=300)
     done.path = path
     return done
+
+
+@pytest.fixture
+def close_figures():
+    """pyplot, every figure closed after the test."""
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")

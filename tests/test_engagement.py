@@ -161,8 +161,8 @@ def test_lifecycle_invariants_and_definitions_hold_on_random_frames(freq, period
 
 
 def test_lifecycle_counts_kernel_marks_the_gaps():
-    # Unit 0 active in buckets 0, 1, 3; unit 1 in 1 only.
-    counts = engagement.lifecycle_counts(np.array([0, 0, 1, 0, 0]), np.array([3, 0, 1, 1, 0]), 2, 5)
+    # Unit 0 active in buckets 0, 1, 3; unit 1 in 1 only (events sorted by unit, then time).
+    counts = engagement.lifecycle_counts(np.array([0, 0, 0, 0, 1]), np.array([0, 0, 1, 3, 1]), 5)
     assert counts.tolist() == [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, -2], [0, 0, 1, 0], [0, 0, 0, -1]]
 
 
@@ -257,14 +257,6 @@ def test_stickiness_matches_pandas_on_a_synthetic_frame():
 # ---------------------------------------------------------------- plots
 
 
-@pytest.fixture
-def close_figures():
-    import matplotlib.pyplot as plt
-
-    yield plt
-    plt.close("all")
-
-
 def test_lifecycle_plot_stacks_the_active_and_puts_dormant_below_zero(weekly, close_figures):
     from statsig_pandas import plotting
 
@@ -301,3 +293,23 @@ def test_plots_of_nothing_say_so(close_figures):
     with pytest.warns(StatsigWarning):
         ax = df.statsig.plot_lifecycle()
     assert "No events" in [t.get_text() for t in ax.texts]
+
+
+# ---------------------------------------------------------------- edges
+
+
+def test_lifecycle_and_stickiness_of_another_unit(two_weeks):
+    plans = {"a": "pro", "b": "pro", "c": "free"}
+    df = two_weeks.assign(metadata=[{"plan": plans[u]} for u in two_weeks["userID"]])
+    # a and b share the plan: the week of 2 March is 4 active days of "pro", that of 9 March 3.
+    assert engagement.stickiness(df, unit="metadata.plan")["units"].tolist() == [0, 0, 1, 1, 0, 0, 0]
+    # Weeks of 2, 9 and 16 March: "pro" active since the warm-up week until the 9th, "free" new on the 16th.
+    assert engagement.lifecycle(df, freq="W", unit="metadata.plan").to_dict("list") == {
+        "new": [0, 0, 1], "returning": [1, 1, 0], "resurrecting": [0, 0, 0], "dormant": [0, 0, -1]}
+
+
+def test_events_without_a_timestamp_are_left_out(weekly):
+    ghost = weekly.iloc[[0]].assign(userID="ghost")
+    ghost["timestamp"] = pd.Series([pd.NaT], dtype=weekly["timestamp"].dtype, index=ghost.index)
+    with_nat = pd.concat([weekly, ghost], ignore_index=True)
+    pd.testing.assert_frame_equal(engagement.lifecycle(with_nat, freq="W"), engagement.lifecycle(weekly, freq="W"))

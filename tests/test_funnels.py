@@ -406,3 +406,17 @@ def test_plot_funnel_trend_draws_complete_and_open_buckets():
     assert np.isnan(done.get_ydata()[~complete]).all()
     np.testing.assert_allclose(np.asarray(open_.get_ydata())[~complete], y[~complete])
     plt.close("all")
+
+
+def test_small_blocks_of_attempts_give_the_same_funnels(monkeypatch):
+    from statsig_pandas import funnels as module
+
+    df = synthetic_frame(3000, seed=4, end_ms=1_775_000_000_000, span_ms=4 * 86_400_000, users=60)
+    steps = ["page_view", "add_to_cart", "purchase"]
+    options = [{"order": o, "reentry": r} for o in ("ordered", "strict", "any") for r in (True, False)]
+    whole = [funnel(df, steps, within="12h", **o) for o in options]
+    trend = funnel_trend(df, steps, within="12h")
+    monkeypatch.setattr(module, "_BLOCK", 5)
+    for o, expected in zip(options, whole):
+        pd.testing.assert_frame_equal(funnel(df, steps, within="12h", **o), expected)
+    pd.testing.assert_frame_equal(funnel_trend(df, steps, within="12h"), trend)

@@ -289,14 +289,6 @@ def test_session_starts_kernel_cuts_long_sessions_greedily():
 # ---------------------------------------------------------------- Sankey
 
 
-@pytest.fixture
-def close_figures():
-    import matplotlib.pyplot as plt
-
-    yield plt
-    plt.close("all")
-
-
 def test_paths_plot_draws_a_column_per_step_and_a_ribbon_per_edge(guide, close_figures):
     from matplotlib.patches import PathPatch, Rectangle
 
@@ -347,3 +339,48 @@ def test_paths_plot_of_no_path_says_so(guide, close_figures):
     assert "No events" in [t.get_text() for t in ax.texts]
     assert journeys.paths(guide, start="home").shape[0] and "from home" in guide.statsig.plot_paths(
         start="home").get_title()
+
+
+# ---------------------------------------------------------------- edges
+
+
+def test_sessions_and_paths_of_a_frame_without_events():
+    from statsig_pandas.frame import empty_frame
+
+    sessions = journeys.sessions(empty_frame())
+    assert sessions.empty and sessions.columns.tolist()[1:] == ["session", "start", "end", "duration", "events",
+                                                                 "first_event", "last_event"]
+    edges = journeys.paths(empty_frame())
+    assert edges.empty and edges["mean_gap"].dtype.kind == "m"
+
+
+def test_events_without_a_timestamp_are_left_out():
+    df = event_frame([("a", at(0), "home"), ("a", at(1), "cart")])
+    lost = df.iloc[[0]].copy()
+    lost["timestamp"] = pd.Series([pd.NaT], dtype=df["timestamp"].dtype, index=lost.index)
+    df = pd.concat([df, lost], ignore_index=True)
+    assert journeys.sessions(df)["events"].tolist() == [2]
+    assert journeys.paths(df)["value"].tolist() == [1]
+
+
+def test_a_missing_event_name_is_an_item_of_its_own():
+    df = event_frame([("a", at(0), "home"), ("a", at(1), "cart"), ("a", at(2), "cart")])
+    df["name"] = df["name"].cat.add_categories(["unused"])
+    df.loc[1, "name"] = pd.NA
+    sessions = journeys.sessions(df)
+    assert sessions["first_event"].tolist() == ["home"] and sessions["last_event"].tolist() == ["cart"]
+    assert "unused" in sessions["first_event"].cat.categories  # the frame's own names
+    edges = journeys.paths(df)
+    assert edges["value"].tolist() == [1, 1] and edges["source"].isna().tolist() == [False, True]
+
+
+def test_paths_of_a_frame_out_of_time_order_and_in_another_zone():
+    df = event_frame([("a", at(2), "cart"), ("a", at(0), "home"), ("a", at(5), "buy")], tz="Europe/Paris")
+    edges = journeys.paths(df)
+    assert edges[["source", "target"]].values.tolist() == [["home", "cart"], ["cart", "buy"]]
+    assert edges["mean_gap"].tolist() == [pd.Timedelta("2min"), pd.Timedelta("3min")]
+    assert str(journeys.sessions(df)["start"].dt.tz) == "Europe/Paris"
+
+
+def test_top_none_keeps_every_edge(guide):
+    assert len(journeys.paths(guide, top=None, collapse_repeats=False)) == 8

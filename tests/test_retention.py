@@ -254,3 +254,21 @@ def test_plot_retention_curve_draws_the_mean_bold():
     np.testing.assert_allclose(mean.get_ydata(), retention_curve(df, periods=3).to_numpy())
     assert mean.get_linewidth() > ax.get_lines()[0].get_linewidth()
     plt.close("all")
+
+
+def test_small_blocks_give_the_same_triangles(monkeypatch):
+    """Events and members are handled a block at a time: blocks cutting through units and days change nothing."""
+    from statsig_pandas import retention as module
+
+    rng = np.random.default_rng(5)
+    n = 600
+    times = D1 + pd.to_timedelta(rng.integers(0, 15 * 86_400_000, size=n), unit="ms")
+    df = event_frame([(f"{u:03d}", t, ("a", "b")[i % 2]) for i, (u, t) in enumerate(zip(rng.integers(0, 30, size=n),
+                                                                                        times))])
+    options = [dict(cohorts=c, mode=m, cumulative=k) for c in ("recurring", "first_time")
+               for m in ("calendar", "rolling") for k in (False, True)]
+    whole = [retention(df, "a", None if i % 2 else "b", periods=5, values="units", **o) for i, o in enumerate(options)]
+    monkeypatch.setattr(module, "_BLOCK", 7)
+    for i, o in enumerate(options):
+        pd.testing.assert_frame_equal(retention(df, "a", None if i % 2 else "b", periods=5, values="units", **o),
+                                      whole[i])

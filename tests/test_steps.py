@@ -161,3 +161,19 @@ def test_events_without_a_timestamp_are_left_out():
     df = event_frame([("u", at(0), "a"), ("u", at(1), "a")])
     df.loc[1, "timestamp"] = pd.NaT
     assert event_stream(df, [Step("a")]).row.tolist() == [0]
+
+
+@pytest.mark.parametrize("ids", [
+    ["042", "42", "042", "", None, "7"],  # decimal IDs: read as numbers, the length kept
+    ["042", "42", "042", "", None, "x7"],  # one that is not: hashed as text
+    ["1" * 20, "1" * 19, "1" * 20, "", None, "7"],  # too long for a number
+])
+def test_unit_ids_are_compared_as_text(ids):
+    df = event_frame([(u, at(i), "a") for i, u in enumerate(ids)])
+    stream = event_stream(df, [Step("a")])
+    labels = [stream.units[u] for u in stream.unit]
+    assert sorted(zip(labels, stream.row.tolist())) == sorted(
+        (u, i) for i, u in enumerate(ids) if u)
+    assert len(stream.units) == 3 and stream.rows_without_unit == 2
+    # the same unit is one code, consecutive, its events in time order
+    assert stream.row[stream.unit == stream.unit[0]].tolist() == sorted(stream.row[stream.unit == stream.unit[0]])

@@ -104,12 +104,12 @@ def synthetic_frame(
         Length of the span the events fall in.
     users : int, default 500
         Number of distinct user IDs to draw from (Zipf-distributed).
+    user_skew : float, default 1.3
+        Exponent of that Zipf law: 0 draws every user alike (a million
+        users in ten million events), higher values concentrate the events
+        on the first users.
     metadata_rate : float, default 0.2
         Share of events carrying ``{"plan": ..., "country": ...}`` metadata.
-    user_skew : float, default 1.3
-        Exponent of the Zipf law the user IDs follow: the default makes a
-        few very active users; about 0.5 spreads ten million events over a
-        million or more users, as a large product sees them.
 
     Returns
     -------
