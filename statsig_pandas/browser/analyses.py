@@ -13,12 +13,16 @@ chart's PNG and the table) are cached per filter state and options.
 >>> browser = EventBrowser(synthetic_frame(2_000, seed=1, end_ms=1_774_000_000_000), debounce=0)
 >>> funnel = browser.analyses.select("funnel")
 >>> funnel.steps = ["page_view", "purchase"]
->>> funnel.result["units"].iloc[0] > 0
+>>> funnel.result[["event", "units"]].iloc[0].tolist() == ["page_view", int(funnel.result["units"].iloc[0])]
 True
+>>> browser.controls.user.value = "no such user"
+>>> funnel.message.value
+"<span style='color:#8a5300'>No events match the filters.</span>"
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import warnings
 from dataclasses import dataclass
@@ -214,8 +218,6 @@ class AnalysisView:
         """The view as plain HTML (its title, message, chart and table), for viewers without widgets."""
         with self.state.lock:
             out = self.outcome()
-        import base64
-
         parts = [f"<p><b>{html.escape(self.title)}</b></p>"]
         if out.message:
             parts.append(f"<p><i>{html.escape(out.message)}</i></p>")
