@@ -32,7 +32,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from .. import engagement, funnels, journeys, plotting, retention
+from .. import _timebuckets, engagement, funnels, journeys, plotting, retention
 from ..errors import StatsigError, StatsigWarning
 from . import _charts
 from ._debounce import Debouncer
@@ -71,7 +71,7 @@ def _pct(x: Any) -> str:
 
 
 def _duration(x: Any) -> str:
-    return "" if pd.isna(x) else str(pd.Timedelta(x).round("s"))
+    return "" if pd.isna(x) else _timebuckets.format_duration(pd.Timedelta(x))
 
 
 class AnalysisView:
