@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 
 import ipywidgets as widgets
@@ -193,3 +194,32 @@ def test_static_fallback_shows_the_view_that_was_open(browser):
 def test_unknown_view_is_a_clear_error(browser):
     with pytest.raises(StatsigError, match="no view named 'funnels'; the views are explore, funnel"):
         browser.analyses.select("funnels")
+
+
+def test_a_report_exported_without_widget_state_shows_the_open_view(tmp_path):
+    """Through a real kernel and nbconvert's HTML export (what a report is), the browser's output shows
+    the funnel that was open: its title, its chart and its numbers."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nbconvert = pytest.importorskip("nbconvert")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import statsig_pandas\n"
+        "from statsig_pandas.testing.synthetic import synthetic_frame\n"
+        "df = synthetic_frame(3_000, seed=2, end_ms=1_774_000_000_000)\n"
+        "browser = df.statsig.browse()\n"
+        "browser.analyses.select('funnel').steps = ['page_view', 'purchase']\n"
+        "print(browser.analyses.shown.result['units'].tolist())\n"
+        "browser")]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+                            ).execute()
+    units = [int(u) for u in nb.cells[0].outputs[0]["text"].strip().strip("[]").split(",")]
+    assert len(units) == 2 and units[0] > 0
+    del nb.metadata["widgets"]
+    page, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    # (nbconvert writes the attributes back in double quotes)
+    assert "<b>Funnel</b>" in page and re.search("<img alt=.funnel. src=.data:image/png;base64,", page)
+    assert not re.search("alt=.timeline.", page)
+    for n in units:
+        assert f"<td>{n:,}</td>" in page
