@@ -51,12 +51,13 @@ TABLE_ROWS = 20
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a view shows for one filter state and set of options."""
+    """What a view shows for one filter state and set of options, its chart aside (:meth:`AnalysisView.png`)."""
 
     result: Any  # the computed table (None when nothing could be computed)
-    png: bytes
     table: str  # HTML
     message: str  # plain text; "" when all is well
+    key: Any = None  # what it was computed for: (view, filters, options)
+    options: Any = None
 
 
 def _png(draw: Callable[[Any], Any]) -> bytes:
@@ -145,30 +146,38 @@ class AnalysisView:
         try:
             options = self.options()
         except StatsigError as exc:
-            return Outcome(None, b"", "", str(exc))
+            return Outcome(None, "", str(exc))
         key = (self.name, filters, tuple(options.items()))
-        return self.state.cached("analysis", key, lambda: self._outcome(filters, options))
+        return self.state.cached("analysis", key, lambda: self._outcome(key, filters, options))
 
-    def _outcome(self, filters: Filters, options: dict[str, Any]) -> Outcome:
+    def _outcome(self, key: Any, filters: Filters, options: dict[str, Any]) -> Outcome:
         frame = self.state.matching(filters)
         if not len(frame):
-            return Outcome(None, b"", "", "No events match the filters.")
+            return Outcome(None, "", "No events match the filters.")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StatsigWarning)
             try:
                 result = self.compute(frame, options)
             except StatsigError as exc:
-                return Outcome(None, b"", "", str(exc))
+                return Outcome(None, "", str(exc))
         notes = []
         for w in caught:  # ours become the view's message; anything else goes on as it came
             if issubclass(w.category, StatsigWarning):
                 notes.append(str(w.message))
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        png = _png(lambda ax: self.draw(result, options, ax))
         shown = self.tabulate(result)
         table = shown.to_html(index=False, border=0, classes="dataframe", na_rep="") if len(shown) else ""
-        return Outcome(result, png, table, " ".join(dict.fromkeys(notes)))
+        return Outcome(result, table, " ".join(dict.fromkeys(notes)), key, options)
+
+    def png(self) -> bytes:
+        """The chart for the current filters and controls as PNG (cached; empty when there is no result)."""
+        with self.state.lock:
+            out = self.outcome()
+            if out.result is None:
+                return b""
+            return self.state.cached("analysis_png", out.key,
+                                     lambda: _png(lambda ax: self.draw(out.result, out.options, ax)))
 
     @property
     def result(self) -> Any:
@@ -195,11 +204,13 @@ class AnalysisView:
             out = self.outcome()
             if out is not self._shown:
                 self._shown = out
+                # Text first: each value reaches the page as soon as it is set, and the chart takes longer.
                 self.message.value = f"<span style='color:#8a5300'>{html.escape(out.message)}</span>" \
                     if out.message else ""
-                self.chart.value = out.png
-                self.chart.layout.display = None if out.png else "none"
                 self.table.value = f"<div class='statsig-browser-table'>{out.table}</div>" if out.table else ""
+                png = self.png()
+                self.chart.value = png
+                self.chart.layout.display = None if png else "none"
             self.redraws += 1
 
     @property
@@ -217,12 +228,12 @@ class AnalysisView:
     def static_html(self) -> str:
         """The view as plain HTML (its title, message, chart and table), for viewers without widgets."""
         with self.state.lock:
-            out = self.outcome()
+            out, png = self.outcome(), self.png()
         parts = [f"<p><b>{html.escape(self.title)}</b></p>"]
         if out.message:
             parts.append(f"<p><i>{html.escape(out.message)}</i></p>")
-        if out.png:
-            data = base64.b64encode(out.png).decode("ascii")
+        if png:
+            data = base64.b64encode(png).decode("ascii")
             parts.append(f"<img alt='{self.name}' src='data:image/png;base64,{data}'/>")
         if out.table:
             parts.append(f"<div class='statsig-browser-table'>{out.table}</div>")

@@ -517,8 +517,8 @@ class EventBrowser:
             if shown is not None:  # the analysis that was open: its chart and table
                 bundle["text/html"] = (f"<div class='statsig-browser-static'><p><b>{html.escape(self.summary)}</b>"
                                        f"</p>{_CSS}{shown.static_html()}</div>")
-                if shown.outcome().png:
-                    bundle["image/png"] = base64.b64encode(shown.outcome().png).decode("ascii")
+                if shown.png():
+                    bundle["image/png"] = base64.b64encode(shown.png()).decode("ascii")
                 return bundle
             png = base64.b64encode(self._timeline_png()).decode("ascii")
             bundle["text/html"] = with_image(
