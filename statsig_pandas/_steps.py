@@ -211,25 +211,25 @@ def warn_unmatched(match: np.ndarray, steps: Sequence[Step], what: str = "step")
 
 def unit_codes(df: pd.DataFrame, unit: str, rows: np.ndarray | None = None) -> tuple[np.ndarray, pd.Index, int]:
     """Codes of the unit of each row (of ``rows``; None: every row), ``-1`` where it is missing or
-    ``""``; the labels they index; and how many rows of the whole frame have no unit."""
+    ``""``; the labels they index (in the order of :func:`event_stream`'s units); and how many rows
+    of the whole frame have no unit."""
     ser = _kernels.frame_column(df, unit)
-    without = int(ser.isna().sum()) + int((ser == "").sum())
-    # Only the kept rows are encoded: fewer strings to hash.
-    codes, labels = _kernels.factorize(ser if rows is None else ser.iloc[rows])
-    codes = _without_empty(codes, labels)
-    return codes, labels, without
+    keys, label_of = _unit_keys(ser, rows)
+    valid = np.flatnonzero(keys >= 0)
+    _, first, inverse = np.unique(keys[valid], return_index=True, return_inverse=True)
+    codes = np.full(len(keys), -1, dtype=np.int64)
+    codes[valid] = inverse.reshape(-1)
+    return codes, label_of(valid[first]), _without_unit(ser)
 
 
-def _without_empty(codes: np.ndarray, labels: pd.Index) -> np.ndarray:
-    """``codes`` with the code of ``""`` (no unit) turned into ``-1``."""
-    # A vectorised compare finds "": get_indexer would hash every label first.
-    empty = np.flatnonzero(np.asarray(labels == "", dtype=bool)) if labels.inferred_type == "string" else []
-    return np.where(codes == empty[0], -1, codes) if len(empty) else codes
+def _without_unit(ser: pd.Series) -> int:
+    return int(ser.isna().sum()) + int((ser == "").sum())
 
 
-def _unit_keys(ser: pd.Series) -> tuple[np.ndarray, Any]:
-    """Integer keys of the units of ``ser``, equal where the units are, ``-1`` where there is none
-    (missing or ``""``), and a function giving the labels of the units at given positions.
+def _unit_keys(ser: pd.Series, rows: np.ndarray | None = None) -> tuple[np.ndarray, Any]:
+    """Integer keys of the units of ``ser`` (at ``rows``; None: all), equal where the units are,
+    ``-1`` where there is none (missing or ``""``), and a function giving the labels of the units
+    at given positions of those rows.
 
     IDs written in decimal digits (as many user IDs are) are read as numbers, a cast, where hashing
     ten million strings of a million users takes seconds; the length stays in the key, so "042"
@@ -237,21 +237,38 @@ def _unit_keys(ser: pd.Series) -> tuple[np.ndarray, Any]:
     """
     data = _kernels.arrow_view(ser)
     if data is not None and _kernels.is_text(data.type) and len(data):
-        lengths = pc.binary_length(data)
-        longest = pc.max(lengths).as_py()
-        if longest is not None and longest <= 17:
-            whole = data.null_count == 0 and pc.min(lengths).as_py() > 0
-            present = None if whole else pc.fill_null(pc.greater(lengths, 0), False)
-            texts = data if whole else pc.if_else(present, data, pa.scalar("0", data.type))
-            if pc.all(pc.ascii_is_decimal(texts)).as_py():
-                keys = pc.cast(texts, pa.int64()).to_numpy() * 18  # a writable copy of Arrow's buffer
-                keys += lengths.to_numpy() if whole else lengths.fill_null(0).to_numpy()
-                if present is not None:
-                    keys[~present.to_numpy(zero_copy_only=False)] = -1
-                return keys, lambda at: _kernels.as_labels(pd.array(data.take(pa.array(at)), dtype=STRING_DTYPE))
-    codes, labels = _kernels.factorize(ser)
-    codes = _without_empty(codes, labels)
+        keys = _decimal_keys(data if rows is None else data.take(pa.array(rows)))
+        if keys is not None:
+            def label_of(at: np.ndarray) -> pd.Index:
+                taken = data.take(pa.array(at if rows is None else rows[at]))
+                return _kernels.as_labels(pd.array(taken, dtype=STRING_DTYPE))
+
+            return keys, label_of
+    codes, labels = _kernels.factorize(ser if rows is None else ser.iloc[rows])
+    # A vectorised compare finds "": get_indexer would hash every label first.
+    empty = np.flatnonzero(np.asarray(labels == "", dtype=bool)) if labels.inferred_type == "string" else []
+    if len(empty):
+        codes = np.where(codes == empty[0], -1, codes)
     return codes.astype(np.int64), lambda at: labels[codes[at]]
+
+
+def _decimal_keys(data: pa.ChunkedArray) -> np.ndarray | None:
+    """``value * 18 + length`` of IDs written in at most 17 decimal digits (-1: no ID); None when
+    some ID is not such a number."""
+    lengths = pc.binary_length(data)
+    longest = pc.max(lengths).as_py()
+    if longest is None or longest > 17:
+        return None
+    whole = data.null_count == 0 and pc.min(lengths).as_py() > 0
+    present = None if whole else pc.fill_null(pc.greater(lengths, 0), False)
+    texts = data if whole else pc.if_else(present, data, pa.scalar("0", data.type))
+    if not pc.all(pc.ascii_is_decimal(texts)).as_py():
+        return None
+    keys = pc.cast(texts, pa.int64()).to_numpy() * 18  # a writable copy of Arrow's buffer
+    keys += lengths.to_numpy() if whole else lengths.fill_null(0).to_numpy()
+    if present is not None:
+        keys[~present.to_numpy(zero_copy_only=False)] = -1
+    return keys
 
 
 @dataclass(frozen=True)
@@ -330,8 +347,8 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
         wanted = (v != _timebuckets.NAT) if wanted is None else wanted & (v != _timebuckets.NAT)
     rows = None if wanted is None or wanted.all() else np.flatnonzero(wanted)
     ser = _kernels.frame_column(df, unit)
-    without = int(ser.isna().sum()) + int((ser == "").sum())
-    keys, label_of = _unit_keys(ser if rows is None else ser.iloc[rows])
+    without = _without_unit(ser)
+    keys, label_of = _unit_keys(ser, rows)
     kept = np.flatnonzero(keys >= 0) if len(keys) and keys.min() < 0 else None
     if kept is not None:
         keys = keys[kept]
@@ -370,13 +387,29 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     index = np.int32 if len(df) < 1 << 31 else np.int64
     row = order.astype(index) if rows is None else rows[order].astype(index, copy=False)
     del order
-    sorted_match = np.empty((n, match.shape[1]), dtype=bool, order="F")
-    for k in range(match.shape[1]):
-        np.take(match[:, k], row, out=sorted_match[:, k])
     return EventStream(
-        unit=unit_code, time=v[row], row=row, match=sorted_match, units=labels, times=times,
+        unit=unit_code, time=v[row], row=row, match=_gather_columns(match, row), units=labels, times=times,
         rows_without_unit=without, steps=steps,
     )
+
+
+def _gather_columns(match: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """``match[row]`` (Fortran order): the steps' bits packed into one integer per event, so that
+    the scattered reads happen once, not once per step."""
+    n_steps = match.shape[1]
+    out = np.empty((len(row), n_steps), dtype=bool, order="F")
+    if n_steps > 64:
+        for k in range(n_steps):
+            np.take(match[:, k], row, out=out[:, k])
+        return out
+    width = np.uint8 if n_steps <= 8 else np.uint16 if n_steps <= 16 else np.uint32 if n_steps <= 32 else np.uint64
+    packed = np.zeros(len(match), dtype=width)
+    for k in range(n_steps):
+        packed |= match[:, k].view(np.uint8).astype(width) << width(k)
+    picked = packed[row]
+    for k in range(n_steps):
+        np.not_equal(picked & width(1 << k), 0, out=out[:, k])
+    return out
 
 
 def period_ends(bounds: pd.DatetimeIndex, freq: _timebuckets.Freq) -> pd.DatetimeIndex:

@@ -104,7 +104,10 @@ class Attempts:
     @property
     def last(self) -> np.ndarray:
         """Stream index of the event that filled the attempt's furthest step."""
-        return self.pos[np.arange(len(self.reach)), self.reach - 1]
+        last = self.pos[:, 0].copy()
+        for k in range(1, self.pos.shape[1]):
+            np.copyto(last, self.pos[:, k], where=self.reach > k)
+        return last
 
 
 class _Ties:
@@ -152,25 +155,27 @@ class _Engine:
         self.size = len(stream)
         self.ties = _Ties(stream)
         self._positions: dict[int, np.ndarray] = {}
-        self._padded: dict[int, np.ndarray] = {}
         self.index = np.int32 if self.size < (1 << 31) - 1 else np.int64
 
     def positions(self, k: int) -> np.ndarray:
-        """Stream indices of the events matching column ``k`` of the match matrix."""
+        """Stream indices of the events matching column ``k`` of the match matrix, then ``size``
+        (a sentinel: "no such event")."""
         if k not in self._positions:
-            self._positions[k] = np.flatnonzero(self.stream.match[:, k]).astype(self.index)
+            found = np.flatnonzero(self.stream.match[:, k])
+            padded = np.empty(len(found) + 1, dtype=self.index)
+            padded[:-1] = found
+            padded[-1] = self.size
+            self._positions[k] = padded
         return self._positions[k]
 
     def next_at(self, k: int, idx: np.ndarray) -> np.ndarray:
         """The first index ``>= idx`` of an event matching step ``k`` (``size`` if none)."""
-        padded = self._padded.get(k)
-        if padded is None:
-            padded = self._padded[k] = np.append(self.positions(k), self.size)
+        padded = self.positions(k)
         return padded[np.searchsorted(padded[:-1], idx)]
 
     def count_between(self, k: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Events matching column ``k`` with an index in ``[lo, hi)``."""
-        pos = self.positions(k)
+        pos = self.positions(k)[:-1]
         return np.searchsorted(pos, hi) - np.searchsorted(pos, lo)
 
     def entries(self, lo: int | None, hi: int | None, *, reentry: bool) -> np.ndarray:
@@ -183,7 +188,7 @@ class _Engine:
             ok &= t >= lo
         if hi is not None:
             ok &= t < hi
-        entries = np.flatnonzero(ok)
+        entries = np.flatnonzero(ok).astype(self.index)
         if not reentry:
             entries = entries[_first_run(self.stream.unit[entries])]
         return entries
@@ -194,8 +199,12 @@ class _Engine:
         step = self._any_order if self.order == "any" else self._in_order
         if len(entries) <= _BLOCK:
             return step(entries)
-        parts = [step(entries[lo: lo + _BLOCK]) for lo in range(0, len(entries), _BLOCK)]
-        return Attempts(np.concatenate([p.pos for p in parts]), np.concatenate([p.reach for p in parts]))
+        out = Attempts(np.empty((len(entries), self.n), dtype=self.index), np.empty(len(entries), dtype=np.int16))
+        for lo in range(0, len(entries), _BLOCK):
+            part = step(entries[lo: lo + _BLOCK])
+            out.pos[lo: lo + _BLOCK] = part.pos
+            out.reach[lo: lo + _BLOCK] = part.reach
+        return out
 
     def _in_order(self, entries: np.ndarray) -> Attempts:
         stream, size = self.stream, self.size
@@ -225,8 +234,7 @@ class _Engine:
                 ok &= ~self._broken(cur, safe, k - 1)
             alive = alive[ok]
             pos[alive, k] = cand[ok]
-        reach = (pos >= 0).sum(axis=1)
-        return Attempts(pos, reach)
+        return Attempts(pos, (pos >= 0).sum(axis=1, dtype=np.int16))
 
     def _broken(self, cur: np.ndarray, nxt: np.ndarray, k: int) -> np.ndarray:
         """Strict order: is there an event, other than a repeat of step ``k``, strictly between the
@@ -276,8 +284,8 @@ class _Engine:
             overlapping += m[:, k]
         if self.size and overlapping.max() > 1:
             count = np.minimum(count, self._matching_size(lo, self.window_end(entries)))
-        pos = np.where(np.arange(self.n) < count[:, None], first, -1)
-        return Attempts(pos, count)
+        pos = np.where(np.arange(self.n) < count[:, None], first, -1).astype(self.index)
+        return Attempts(pos, count.astype(np.int16))
 
     def _matching_size(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Steps that can each get an event of their own inside ``[lo, hi)``, when one event may match
@@ -301,8 +309,13 @@ def _counted(att: Attempts, keys: np.ndarray) -> np.ndarray:
     bits = max(1, int(max(n, int(att.pos.max()) + 1)).bit_length())
     runs = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     if 2 * bits + int(att.reach.max()).bit_length() <= 62:
-        score = att.reach.astype(np.int64) << (2 * bits)
-        score |= ((1 << bits) - 1 - att.last.astype(np.int64)) << bits
+        score = att.reach.astype(np.int64)
+        score <<= 2 * bits
+        rest = att.last.astype(np.int64)
+        np.subtract((1 << bits) - 1, rest, out=rest)  # the earliest furthest step scores highest
+        rest <<= bits
+        score |= rest
+        del rest
         score |= np.arange(n, dtype=np.int64)
         return np.maximum.reduceat(score, runs) & ((1 << bits) - 1)
     order = np.lexsort((np.arange(n), -att.last, att.reach, keys))
@@ -570,7 +583,7 @@ def funnel_trend(
     n_buckets = len(bounds)
     bucket = _timebuckets.bucket_codes(t, bounds.asi8)
     # A unit enters a bucket once: its attempts are grouped by (unit, bucket), both sorted.
-    keys = stream.unit[entries] * n_buckets + bucket
+    keys = stream.unit[entries].astype(np.int64) * n_buckets + bucket
     if not reentry:
         entries, bucket, keys = (a[_first_run(keys)] for a in (entries, bucket, keys))
     att = engine.run(entries)

@@ -437,11 +437,13 @@ def plot_funnel_trend(
     return ax
 
 
-def _retention_units(df, start_event, return_event, **options) -> tuple[pd.DataFrame, pd.Series]:
+def _retention_shares(df, start_event, return_event, **options) -> tuple[np.ndarray, np.ndarray, pd.Index, pd.Series]:
+    """Cohort sizes, the (cohorts x offsets) shares, the cohorts and the weighted mean, from one triangle."""
     from . import retention
 
     units = retention.retention(df, start_event, return_event, values="units", **options)
-    return units, retention.mean_curve(units)
+    rates = retention.shares(units).drop(columns="units").to_numpy(dtype=float)
+    return units["units"].to_numpy(), rates, units.index, retention.mean_curve(units)
 
 
 def plot_retention(
@@ -487,13 +489,9 @@ def plot_retention(
     >>> ax.images[0].get_array().shape
     (9, 5)
     """
-    options = dict(period=period, periods=periods, cohorts=cohorts, mode=mode, cumulative=cumulative, tz=tz,
-                   unit=unit)
-    units, mean = _retention_units(df, start_event, return_event, **options)
-    sizes = units["units"].to_numpy()
-    counts = units.drop(columns="units").to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rates = np.where(sizes[:, None] > 0, counts / np.maximum(sizes, 1)[:, None], np.nan)
+    sizes, rates, cohorts_index, mean = _retention_shares(
+        df, start_event, return_event, period=period, periods=periods, cohorts=cohorts, mode=mode,
+        cumulative=cumulative, tz=tz, unit=unit)
     grid = np.vstack([rates, mean.to_numpy()[None, :]]) if len(rates) else mean.to_numpy()[None, :]
     n_rows, n_cols = grid.shape
     ax = _axes(ax, figsize=(min(2.5 + 0.75 * n_cols, 16), min(1.4 + 0.32 * n_rows, 14)))
@@ -504,7 +502,7 @@ def plot_retention(
     ax.set_title(title if title is not None else f"Retention{what} ({mode}, by {_bucket_name(period)})")
     ax.set_xlabel(f"{_bucket_name(period).capitalize()}s after the cohort's")
     fmt = "%Y-%m-%d %H:%M" if _bucket_name(period) in ("hour", "minute", "second") else "%Y-%m-%d"
-    rows = [f"{c.strftime(fmt)}  (n={n:,})" for c, n in zip(units.index, sizes)]
+    rows = [f"{c.strftime(fmt)}  (n={n:,})" for c, n in zip(cohorts_index, sizes)]
     ax.set_yticks(range(n_rows), [*rows, "Mean (complete cells)"], fontsize="small")
     ax.set_xticks(range(n_cols), [str(k) for k in range(n_cols)])
     ax.set_xticks(np.arange(-0.5, n_cols), minor=True)
@@ -521,7 +519,7 @@ def plot_retention(
     colorbar = ax.figure.colorbar(image, ax=ax, pad=0.01)
     _percent_axis(colorbar.ax.yaxis)
     colorbar.set_label("Retained (blank: period not over yet)")
-    if not len(units):
+    if not len(sizes):
         _no_data(ax)
     return ax
 
@@ -566,9 +564,9 @@ def plot_retention_curve(
     >>> ax.get_lines()[-1].get_label()
     'mean'
     """
-    options = dict(period=period, periods=periods, cohorts=cohorts, mode=mode, cumulative=cumulative, tz=tz,
-                   unit=unit)
-    units, mean = _retention_units(df, start_event, return_event, **options)
+    sizes, rates, _, mean = _retention_shares(
+        df, start_event, return_event, period=period, periods=periods, cohorts=cohorts, mode=mode,
+        cumulative=cumulative, tz=tz, unit=unit)
     ax = _axes(ax, figsize=(8, 4))
     ax.set_title(title if title is not None else f"Retention curve ({mode}, by {_bucket_name(period)})")
     ax.set_xlabel(f"{_bucket_name(period).capitalize()}s after the cohort's")
@@ -576,12 +574,10 @@ def plot_retention_curve(
     _percent_axis(ax.yaxis)
     ax.set_ylim(0, 1.05)
     ax.grid(True, alpha=0.3)
-    sizes = units["units"].to_numpy()
-    counts = units.drop(columns="units").to_numpy(dtype=float)
-    offsets = np.arange(counts.shape[1])
-    for n, row in zip(sizes, counts):
+    offsets = np.arange(len(mean))
+    for n, row in zip(sizes, rates):
         if n:
-            ax.plot(offsets, row / n, color="C0", alpha=0.15, linewidth=0.8)
+            ax.plot(offsets, row, color="C0", alpha=0.15, linewidth=0.8)
     ax.plot(offsets, mean.to_numpy(), color="C0", linewidth=2.5, marker="o", markersize=4, label="mean")
     ax.set_xticks(offsets)
     ax.legend(fontsize="small", frameon=False)

@@ -31,7 +31,7 @@ import pandas as pd
 from . import _options, _steps, _timebuckets
 from .errors import StatsigError
 
-__all__ = ["retention", "retention_curve", "mean_curve", "COHORTS", "MODES", "MAX_PERIODS"]
+__all__ = ["retention", "retention_curve", "mean_curve", "shares", "COHORTS", "MODES", "MAX_PERIODS"]
 
 COHORTS = ("recurring", "first_time")
 MODES = ("calendar", "rolling")
@@ -175,30 +175,33 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
     # Periods up to the frame's last event: a return period after it is incomplete, not empty.
     first_start = int(time.min()) if starts is None else int(time[starts].min())
     bounds = _timebuckets.boundaries(first_start, last, freq=freq, tz=zone, times=times)
-    bucket = _timebuckets.bucket_codes(time, bounds.asi8).astype(np.int32)
+    bucket = np.empty(len(time), dtype=np.int32)
+    for lo in range(0, len(time), _BLOCK):  # in blocks: bucket_codes works in int64
+        bucket[lo: lo + _BLOCK] = _timebuckets.bucket_codes(time[lo: lo + _BLOCK], bounds.asi8)
     s_unit, s_bucket = (unit, bucket) if starts is None else (unit[starts], bucket[starts])
     # Cohort members: the first start event of each unit in each period (or of each unit at all).
     first = np.ones(len(s_unit), dtype=bool)
     np.not_equal(s_unit[1:], s_unit[:-1], out=first[1:])
     if cohorts == "recurring":
         first[1:] |= s_bucket[1:] != s_bucket[:-1]
-    local = np.flatnonzero(first)
-    members = local if starts is None else starts[local]
-    m_unit, cohort = s_unit[local], s_bucket[local]
-    del first, local, s_unit
+    local = np.flatnonzero(first).astype(np.int32 if len(time) < 1 << 31 else np.int64)
+    members = local if starts is None else starts[local].astype(local.dtype)
     n_cohorts = int(s_bucket.max()) + 1  # every period from the first start event's to the last's
+    cohort = s_bucket[local].astype(np.int16 if n_cohorts < 1 << 15 else np.int32)
+    del first, local, s_unit, s_bucket
     back = stream.match[:, 1] & (bucket >= 0)
     returns = None if back.all() else np.flatnonzero(back)
     del back
     if mode == "calendar":
         r_unit, r_cell = (unit, bucket) if returns is None else (unit[returns], bucket[returns])
         bits = _Bits(r_unit, r_cell, len(stream.units), len(bounds) + MAX_PERIODS)
-        del r_unit, r_cell
+        del r_unit, r_cell, bucket
 
         def retained(lo: int, hi: int) -> np.ndarray:
-            return bits.read(m_unit[lo:hi], cohort[lo:hi])
+            return bits.read(unit[members[lo:hi]], cohort[lo:hi].astype(np.int64))
     else:
-        retained = _rolling(stream, returns, members, m_unit, rolling_ns // times.ns, periods)
+        del bucket
+        retained = _rolling(stream, returns, members, rolling_ns // times.ns, periods)
     keep = (_ONE << np.uint64(periods)) - _ONE if periods < 64 else ~np.uint64(0)
     keep &= ~_ONE  # offset 0 is the cohort itself, whatever came back in its period
 
@@ -238,7 +241,7 @@ def _highest_bit(x: np.ndarray) -> np.ndarray:
     return top.clip(min=0).astype(np.int64)
 
 
-def _rolling(stream, returns, members, m_unit, step: int, periods: int):
+def _rolling(stream, returns, members, step: int, periods: int):
     """A function giving, for members ``lo:hi``, the offsets (as bits) at which each has a return in
     ``[t0 + k * step, t0 + (k + 1) * step)``.
 
@@ -250,7 +253,9 @@ def _rolling(stream, returns, members, m_unit, step: int, periods: int):
     origin = int(time.min())
     r_time = time if returns is None else time[returns]
     r_unit = stream.unit if returns is None else stream.unit[returns]
-    r_cell = ((r_time - origin) // step).astype(np.int32)
+    r_cell = np.empty(len(r_time), dtype=np.int32)
+    for lo in range(0, len(r_time), _BLOCK):
+        r_cell[lo: lo + _BLOCK] = (r_time[lo: lo + _BLOCK] - origin) // step
     n_cells = int(r_cell.max()) + 2 + MAX_PERIODS if len(r_cell) else MAX_PERIODS
     bits = _Bits(r_unit, r_cell, len(stream.units), n_cells)
     # Earliest and latest phase per (unit, cell), in (unit, cell) order: the order of the set bits.
@@ -269,25 +274,34 @@ def _rolling(stream, returns, members, m_unit, step: int, periods: int):
 
     def retained(lo: int, hi: int) -> np.ndarray:
         t0 = time[members[lo:hi]]
-        unit = m_unit[lo:hi]
+        unit = stream.unit[members[lo:hi]]
         g0 = ((t0 - origin) // step).astype(np.int32)
         p0 = ((t0 - origin) % step).astype(phase_type)
         candidates = bits.read(unit, g0 + 1)  # bit j - 1: a return in cell g0 + j
         if periods < 64:
             candidates &= (_ONE << np.uint64(periods)) - _ONE
         out = np.zeros(len(t0), dtype=np.uint64)
+        # Follow each member's candidate cells, lowest first. The arrays shrink as members run out of
+        # cells, when a quarter has: until then a finished member's results are masked out.
         active = np.flatnonzero(candidates)
-        y = candidates[active]
+        y, unit, g0, p0 = candidates[active], unit[active], g0[active], p0[active]
+        found = np.zeros(len(active), dtype=np.uint64)
+        last = max(len(lo_phase) - 1, 0)
         while len(active):
-            j = _lowest_bit(y) + 1
-            y ^= _ONE << (j - 1).astype(np.uint64)
-            at = bits.rank(unit[active], g0[active] + j)
-            late = hi_phase[at] >= p0[active]  # in cell g0 + j, at or after t0's phase: offset j
-            early = (lo_phase[at] < p0[active]) & (j >= 2)  # before t0's phase: offset j - 1
-            out[active] |= np.where(late, _ONE << j.astype(np.uint64), np.uint64(0)) | np.where(
-                early, _ONE << (j - 1).astype(np.uint64), np.uint64(0))
-            more = y != 0
-            active, y = active[more], y[more]
+            live = y != 0
+            low = y & (~y + _ONE)
+            y ^= low
+            j = _lowest_bit(low) + 1
+            at = np.minimum(bits.rank(unit, g0 + j), last)
+            late = (hi_phase[at] >= p0) & live  # in cell g0 + j, at or after t0's phase: offset j
+            early = (lo_phase[at] < p0) & (j >= 2) & live  # before t0's phase: offset j - 1
+            found |= (late.astype(np.uint64) << j.astype(np.uint64)) | (
+                early.astype(np.uint64) << (j - 1).clip(min=0).astype(np.uint64))
+            more = np.flatnonzero(y)
+            if len(more) < 0.75 * len(y):
+                done = np.flatnonzero(y == 0)
+                out[active[done]] = found[done]
+                active, y, unit, g0, p0, found = (a.take(more) for a in (active, y, unit, g0, p0, found))
         return out
 
     return retained
@@ -400,14 +414,29 @@ def retention(
     tri = _triangle(df, start_event, return_event, period=period, periods=periods, cohorts=cohorts, mode=mode,
                     cumulative=cumulative, tz=tz, unit=unit)
     cells = tri.counts.astype(np.float64)
-    if values == "rate":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cells = np.where(tri.sizes[:, None] > 0, cells / np.maximum(tri.sizes, 1)[:, None], np.nan)
     cells[~tri.complete] = np.nan
     out = pd.DataFrame(cells, index=tri.index, columns=pd.Index(range(cells.shape[1])))
     out.insert(0, "units", tri.sizes)
     out.columns = pd.Index(["units", *range(cells.shape[1])], dtype=object)
     out.attrs["rows_without_unit"] = tri.rows_without_unit
+    return shares(out) if values == "rate" else out
+
+
+def shares(units: pd.DataFrame) -> pd.DataFrame:
+    """A triangle of counts (``retention(..., values="units")``) as shares of each cohort (NaN for
+    an empty cohort), as ``values="rate"`` returns it.
+
+    Examples
+    --------
+    >>> shares(pd.DataFrame({"units": [4, 0], 0: [4.0, 0.0], 1: [1.0, 0.0]})).to_numpy().tolist()
+    [[4.0, 1.0, 0.25], [0.0, nan, nan]]
+    """
+    sizes = units["units"].to_numpy()
+    cells = units.drop(columns="units").to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cells = np.where(sizes[:, None] > 0, cells / np.maximum(sizes, 1)[:, None], np.nan)
+    out = units.copy()
+    out.iloc[:, 1:] = cells
     return out
 
 

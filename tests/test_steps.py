@@ -177,3 +177,14 @@ def test_unit_ids_are_compared_as_text(ids):
     assert len(stream.units) == 3 and stream.rows_without_unit == 2
     # the same unit is one code, consecutive, its events in time order
     assert stream.row[stream.unit == stream.unit[0]].tolist() == sorted(stream.row[stream.unit == stream.unit[0]])
+
+
+def test_unit_codes_index_their_labels():
+    from statsig_pandas._steps import unit_codes
+
+    df = event_frame([("b", at(0), "a"), ("a", at(1), "a"), ("", at(2), "a"), ("b", at(3), "a"), (None, at(4), "a")])
+    codes, labels, without = unit_codes(df, "userID")
+    assert [labels[c] if c >= 0 else None for c in codes] == ["b", "a", None, "b", None]
+    assert without == 2
+    codes, labels, _ = unit_codes(df, "userID", rows=np.array([3, 2]))
+    assert [labels[c] if c >= 0 else None for c in codes] == ["b", None]
