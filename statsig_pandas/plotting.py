@@ -738,7 +738,7 @@ def plot_stickiness(df: pd.DataFrame, freq: Any = "D", *, per: Any = "W", event:
     ax = _axes(ax, figsize=(8, 4))
     ax.set_title(title if title is not None else
                  f"Active {bucket}s per {period} ({data.attrs.get('periods', 0)} complete {period}s)")
-    ax.set_ylabel(f"{unit} x {period}")
+    ax.set_ylabel(f"Unit-{period}s ({unit})")
     ax.set_xlabel(f"Active {bucket}s in the {period}")
     if not len(data):
         _no_data(ax)
