@@ -11,7 +11,10 @@ counts, as ``timeit`` does), checks that the three answers are equal, and measur
 above what the process held before the call.
 
 Targets (each case): under 2 s, no slower than DuckDB, extra peak memory no more than the frame's own
-size (``DataFrame.memory_usage``). Exits 1 when a target is missed or an answer differs.
+size (``DataFrame.memory_usage``; checked at 10,000,000 rows). Exits 1 when a target is missed or an
+answer differs. The CPU seconds are printed too: on a machine shared with other work they are what a
+call cost, where the wall time also holds the waits for a core. Peak memory is measured in the one
+process, so a case after the first may reuse memory an earlier one freed and read low.
 
 A case is ``Case(name, ours, duckdb_sql, naive, compare)``: ``ours()`` returns our result,
 ``duckdb_sql`` is run on the table ``events`` (the frame without its metadata), ``naive()`` returns a
@@ -576,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
               + ("" if agree else "  ANSWERS DIFFER"), flush=True)
         targets.check(f"{case.name}: seconds", best, MAX_SECONDS, at_least=False, unit=" s")
         targets.check(f"{case.name}: DuckDB time / ours", min(duck_t) / best, 1.0, at_least=True)
-        targets.check(f"{case.name}: extra peak memory / frame size", extra / frame_bytes, 1.0, at_least=False)
+        if rows >= 10_000_000:  # the targets are set for ten million rows; a small frame's fixed costs dominate
+            targets.check(f"{case.name}: extra peak memory / frame size", extra / frame_bytes, 1.0, at_least=False)
     print(f"machine: {load()} at the end")
     status = targets.report()
     if failed:
