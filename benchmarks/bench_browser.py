@@ -21,6 +21,12 @@ Targets: median redraw at most 0.09 s and worst at most 0.25 s on 1,000,000
 rows, wall time. Wall times depend on what else the machine runs (the load
 is printed); the browser's CPU time per redraw is what it takes on an idle
 machine, and is checked against the same limits. Exits 1 when one is missed.
+
+A second section times the analysis views (funnel, retention, lifecycle,
+paths) on the same frame: each view shown, then its own controls and the
+shared filters changed one at a time, every result computed afresh (the
+cache cleared): the analysis, its chart and its table. Target: every
+redraw within 0.5 s (``--only views`` runs this section alone).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import os
 import statistics
 import sys
 import time
+from typing import Callable
 
 from pathlib import Path
 
@@ -148,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="passes over the series of changes")
+    parser.add_argument("--only", choices=("explore", "views"), help="run one section")
     args = parser.parse_args(argv)
+    if args.only == "views":
+        return bench_views(synthetic_frame(args.rows, seed=11, end_ms=END_MS), args.repeat)
 
     t = time.perf_counter()
     df = synthetic_frame(args.rows, seed=11, end_ms=END_MS)
@@ -216,6 +226,79 @@ def main(argv: list[str] | None = None) -> int:
     targets.check("worst redraw, CPU time", ours_cpu[1], WORST_GOAL, at_least=False, unit=" s")
     if load >= (os.cpu_count() or 1):
         print("(the machine is busy: wall times are inflated; run it again when idle)")
+    missed = targets.report()
+    return missed if args.only == "explore" else missed | bench_views(df, args.repeat)
+
+
+VIEWS_GOAL = 0.5
+
+
+def view_changes(browser: EventBrowser) -> dict[str, list[tuple[str, Callable[[], None]]]]:
+    """Per analysis view, the changes a user makes: the view's own controls, then the shared filters."""
+    a = browser.analyses.views
+    c = browser.controls
+    n = len(c.time_range.options)
+
+    def setter(control, value):
+        return lambda: setattr(control, "value", value)
+
+    shared = [("filter: source", setter(c.source, "js-client")),
+              ("filter: time range", lambda: setattr(c.time_range, "index", (n // 4, 3 * n // 4))),
+              ("filter: user", setter(c.user, "1")),
+              ("clear source", setter(c.source, ALL)), ("clear user", setter(c.user, "")),
+              ("clear time range", lambda: setattr(c.time_range, "index", (0, n - 1)))]
+    f = a["funnel"].controls
+    r = a["retention"].controls
+    lc = a["lifecycle"].controls
+    p = a["paths"].controls
+    return {
+        "funnel": [("step 2", setter(f["step_2"], "page_view")), ("step 4", setter(f["step_4"], "add_to_cart")),
+                   ("window 7 days", setter(f["within"], "7D")), ("order: any", setter(f["order"], "any")),
+                   *shared],
+        "retention": [("start event", setter(r["start_event"], "page_view")),
+                      ("return event", setter(r["return_event"], "purchase")),
+                      ("first-time cohorts", setter(r["cohorts"], "first_time")), *shared],
+        "lifecycle": [("active: purchase", setter(lc["event"], "purchase")), ("active: add_to_cart", setter(lc["event"], "add_to_cart")),
+                      *shared],
+        "paths": [("from: purchase", setter(p["start"], "purchase")), ("steps: 6", setter(p["steps"], 6)), *shared],
+    }
+
+
+def bench_views(df: pd.DataFrame, repeat: int) -> int:
+    """Time each analysis view's redraws; return 1 when one is slower than :data:`VIEWS_GOAL`."""
+    print(f"\nanalysis views on {len(df):,} rows")
+    browser = EventBrowser(df, debounce=0)
+    times: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
+    for name, steps in view_changes(browser).items():
+        view = browser.analyses.select(name)  # unmeasured first draw: imports, fonts
+        defaults = {key: control.value for key, control in view.controls.items()}
+        for _ in range(repeat):
+            for key, value in defaults.items():  # each pass starts from the same controls
+                view.controls[key].value = value
+            for label, change in steps:
+                browser.state.clear()
+                before = view.redraws
+                cpu, wall = time.process_time(), time.perf_counter()
+                change()
+                times.setdefault(f"{name}: {label}", []).append(time.perf_counter() - wall)
+                cpus.setdefault(f"{name}: {label}", []).append(time.process_time() - cpu)
+                assert view.redraws > before and view.chart.value and not view.message.value, (name, label, view.message.value)
+    print(f"{'view: change':<34}{'median (s)':>11}{'worst (s)':>11}{'CPU (s)':>9}")
+    for label, values in times.items():
+        print(f"{label:<34}{statistics.median(values):>11.3f}{max(values):>11.3f}"
+              f"{statistics.median(cpus[label]):>9.3f}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    targets = Targets()
+    for name in browser.analyses.views:
+        wall = [x for label, v in times.items() if label.startswith(name + ":") for x in v]
+        cpu = [x for label, v in cpus.items() if label.startswith(name + ":") for x in v]
+        print(f"{name}: median {statistics.median(wall):.3f} s, worst {max(wall):.3f} s (wall); "
+              f"CPU median {statistics.median(cpu):.3f} s, worst {max(cpu):.3f} s")
+        targets.check(f"{name} view, worst redraw (wall)", max(wall), VIEWS_GOAL, at_least=False, unit=" s")
+        targets.check(f"{name} view, worst redraw (CPU time)", max(cpu), VIEWS_GOAL, at_least=False, unit=" s")
+    if load >= (os.cpu_count() or 1):
+        print(f"(load {load:.1f} on {os.cpu_count()} cores: wall times are inflated; run it again when idle)")
     return targets.report()
 
 

@@ -245,8 +245,9 @@ def _unit_keys(ser: pd.Series, rows: np.ndarray | None = None) -> tuple[np.ndarr
 
             return keys, label_of
     codes, labels = _kernels.factorize(ser if rows is None else ser.iloc[rows])
-    empty = labels.get_indexer([""]) if labels.inferred_type in ("string", "empty") else [-1]
-    if empty[0] >= 0:
+    # A vectorised compare finds "": get_indexer would hash every label first.
+    empty = np.flatnonzero(np.asarray(labels == "", dtype=bool)) if labels.inferred_type == "string" else []
+    if len(empty):
         codes = np.where(codes == empty[0], -1, codes)
     return codes.astype(np.int64), lambda at: labels[codes[at]]
 

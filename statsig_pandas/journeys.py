@@ -234,12 +234,13 @@ def sessions(df: pd.DataFrame, *, gap: Any = "30min", max_length: Any = None, un
     Returns
     -------
     pandas.DataFrame
-        Columns: the unit column; ``session`` (int64, 0-based within the unit,
+        Columns: the unit column (a categorical of the frame's units);
+        ``session`` (int64, 0-based within the unit,
         in time order); ``start`` and ``end`` (first and last event, in the
         frame's zone); ``duration`` (``end - start``, 0 for a single event);
         ``events`` (int64); ``first_event`` and ``last_event`` (names, as a
-        categorical of the frame's event names). Rows
-        ordered by unit (in order of first appearance), then session.
+        categorical of the frame's event names). Each unit's sessions are
+        consecutive rows, in session order.
 
     Raises
     ------
@@ -267,22 +268,23 @@ def sessions(df: pd.DataFrame, *, gap: Any = "30min", max_length: Any = None, un
     last = np.append(first[1:], len(new_unit))[:len(first)] - 1
     names, labels = _event_names(df, stream.row)
     first_names, last_names = names[first], names[last]
-    start, end = _instants(stream.time[first], times), _instants(stream.time[last], times)
+    t0, t1 = stream.time[first], stream.time[last]
     unit_of = stream.unit[first]
     # The stream is as big as the frame: let it go before the result is built.
     del stream, names
     opens = np.flatnonzero(new_unit[first])  # each unit's first session
     number = np.arange(len(first)) - np.repeat(opens, np.diff(np.append(opens, len(first))))
     result = pd.DataFrame({
-        unit: units.take(unit_of),
+        # The frame's units as categories: codes, not a string per session.
+        unit: pd.Categorical.from_codes(unit_of, dtype=pd.CategoricalDtype(units)),
         "session": number,
-        "start": start,
-        "end": end,
-        "duration": end - start,
+        "start": _instants(t0, times),
+        "end": _instants(t1, times),
+        "duration": pd.Series((t1 - t0).view(f"m8[{times.unit}]")),
         "events": last - first + 1,
         "first_event": _names_of(first_names, labels),
         "last_event": _names_of(last_names, labels),
-    })
+    }, copy=False)  # one block per column: no copy into a consolidated block
     return _steps.stamp(result, without)
 
 

@@ -25,6 +25,7 @@ from . import _options, _sankey, _steps, analysis, engagement, journeys
 from ._chartstyle import bucket_name as _bucket_name
 from ._chartstyle import short_label as _short
 from ._chartstyle import no_data as _no_data
+from ._chartstyle import short_label as _short
 from ._chartstyle import value_label as _label
 from .errors import StatsigError
 
@@ -299,9 +300,27 @@ def plot_funnel(
 
     table = funnels.funnel(df, steps, within=within, order=order, reentry=reentry, by=by, top=top,
                            exclude=exclude, start=start, end=end, unit=unit)
+    return draw_funnel(table, within=within, order=order, by=by, ax=ax, title=title)
+
+
+def draw_funnel(table: pd.DataFrame, *, within: Any = "14D", order: str = "ordered", by: str | None = None,
+                ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Draw a table of :func:`statsig_pandas.funnels.funnel` as :func:`plot_funnel` does (no computing).
+
+    ``within``, ``order`` and ``by`` are those the table was computed with
+    (for the title and the legend).
+
+    Examples
+    --------
+    >>> from statsig_pandas import funnels
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> table = funnels.funnel(synthetic_frame(2_000, end_ms=1_774_000_000_000), ["page_view", "purchase"])
+    >>> len(draw_funnel(table).patches)
+    4
+    """
     groups = [(None, table)] if by is None else [(g, table.xs(g, level=0)) for g in
                                                    table.index.get_level_values(0).unique()]
-    n_steps = len(steps) if isinstance(steps, (list, tuple)) else 1
+    n_steps = int(table.index.get_level_values("step").max()) if len(table) else 0
     ax = _axes(ax, figsize=(max(6.0, 2.2 * n_steps + 0.4 * len(groups)), 4.6))
     ax.set_title(title if title is not None else f"Funnel ({order}, within {_window(within)})"
                  + (f" by {by}" if by else ""))
@@ -473,9 +492,33 @@ def plot_retention(
     >>> ax.images[0].get_array().shape
     (9, 5)
     """
-    sizes, rates, cohorts_index, mean = _retention_shares(
-        df, start_event, return_event, period=period, periods=periods, cohorts=cohorts, mode=mode,
-        cumulative=cumulative, tz=tz, unit=unit)
+    from . import retention
+
+    units = retention.retention(df, start_event, return_event, values="units", period=period, periods=periods,
+                                cohorts=cohorts, mode=mode, cumulative=cumulative, tz=tz, unit=unit)
+    mean = retention.mean_curve(units)
+    return draw_retention(units, mean, start_event=start_event, return_event=return_event, period=period,
+                          mode=mode, ax=ax, title=title)
+
+
+def draw_retention(units: pd.DataFrame, mean: pd.Series, *, start_event: Any = None, return_event: Any = None,
+                   period: Any = "D", mode: str = "calendar", ax: Axes | None = None,
+                   title: str | None = None) -> Axes:
+    """Draw a triangle of units (``retention(..., values="units")``) and its mean curve
+    (:func:`statsig_pandas.retention.mean_curve`) as :func:`plot_retention` does (no computing).
+
+    Examples
+    --------
+    >>> from statsig_pandas import retention
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> units = retention.retention(synthetic_frame(2_000, end_ms=1_774_000_000_000), periods=4, values="units")
+    >>> draw_retention(units, retention.mean_curve(units)).images[0].get_array().shape
+    (9, 4)
+    """
+    from . import retention
+
+    sizes, cohorts_index = units["units"].to_numpy(), units.index
+    rates = retention.shares(units).drop(columns="units").to_numpy(dtype=float)
     grid = np.vstack([rates, mean.to_numpy()[None, :]]) if len(rates) else mean.to_numpy()[None, :]
     n_rows, n_cols = grid.shape
     ax = _axes(ax, figsize=(min(2.5 + 0.75 * n_cols, 16), min(1.4 + 0.32 * n_rows, 14)))
@@ -620,9 +663,24 @@ def plot_lifecycle(df: pd.DataFrame, freq: Any = "W", *, event: Any = None, tz: 
     >>> [c.get_label() for c in ax.containers]
     ['new', 'returning', 'resurrecting', 'dormant']
     """
+    data = engagement.lifecycle(df, freq=freq, event=event, tz=tz, unit=unit)
+    return draw_lifecycle(data, freq=freq, unit=unit, ax=ax, title=title)
+
+
+def draw_lifecycle(data: pd.DataFrame, *, freq: Any = "W", unit: str = "userID", ax: Axes | None = None,
+                   title: str | None = None) -> Axes:
+    """Draw a table of :func:`statsig_pandas.engagement.lifecycle` as :func:`plot_lifecycle` does.
+
+    Examples
+    --------
+    >>> from statsig_pandas import engagement
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> data = engagement.lifecycle(synthetic_frame(2_000, end_ms=1_774_000_000_000), "D")
+    >>> [c.get_label() for c in draw_lifecycle(data, freq="D").containers]
+    ['new', 'returning', 'resurrecting', 'dormant']
+    """
     from matplotlib.ticker import MaxNLocator
 
-    data = engagement.lifecycle(df, freq=freq, event=event, tz=tz, unit=unit)
     ax = _axes(ax, figsize=(9, 4.5))
     ax.set_title(title if title is not None else f"Lifecycle of {unit} per {_bucket_name(freq)}")
     ax.set_ylabel("Units (dormant below zero)")
@@ -681,7 +739,7 @@ def plot_stickiness(df: pd.DataFrame, freq: Any = "D", *, per: Any = "W", event:
     ax = _axes(ax, figsize=(8, 4))
     ax.set_title(title if title is not None else
                  f"Active {bucket}s per {period} ({data.attrs.get('periods', 0)} complete {period}s)")
-    ax.set_ylabel(f"{unit} x {period}")
+    ax.set_ylabel(f"Unit-{period}s ({unit})")
     ax.set_xlabel(f"Active {bucket}s in the {period}")
     if not len(data):
         _no_data(ax)
@@ -732,6 +790,21 @@ def plot_paths(df: pd.DataFrame, start: Any = None, end: Any = None, *, steps: i
         raise StatsigError(f"min_share must be a number from 0 up to (not including) 1, not {min_share!r}")
     edges = journeys.paths(df, start=start, end=end, steps=steps, gap=gap, collapse_repeats=collapse_repeats,
                            top=top, unit=unit)
+    return draw_paths(edges, start=start, end=end, min_share=min_share, ax=ax, title=title)
+
+
+def draw_paths(edges: pd.DataFrame, *, start: Any = None, end: Any = None, min_share: float = 0.02,
+               ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Draw the edges of :func:`statsig_pandas.journeys.paths` as :func:`plot_paths` does.
+
+    Examples
+    --------
+    >>> from statsig_pandas import journeys
+    >>> from statsig_pandas.testing.synthetic import synthetic_frame
+    >>> edges = journeys.paths(synthetic_frame(2_000, end_ms=1_774_000_000_000), steps=3)
+    >>> [t.get_text() for t in draw_paths(edges).get_xticklabels()]
+    ['Step 1', 'Step 2', 'Step 3']
+    """
     ax = _axes(ax, figsize=(10, 5.5))
     anchor = "".join(f" {what} {_short(_steps.as_step(spec, what).label)}" for what, spec in
                      (("from", start), ("to", end)) if spec is not None)

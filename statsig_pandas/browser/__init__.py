@@ -14,7 +14,8 @@ progress bar in front of :func:`~statsig_pandas.read_events`.
 
 The parts: :mod:`~statsig_pandas.browser.state` (the frame indexed for
 filtering and the cached results, no widgets), :mod:`~statsig_pandas.browser.view`
-(:class:`EventBrowser`), :mod:`~statsig_pandas.browser.live`
+(:class:`EventBrowser`), :mod:`~statsig_pandas.browser.analyses` (the funnel,
+retention, lifecycle and paths tabs), :mod:`~statsig_pandas.browser.live`
 (:class:`LiveEventBrowser`, :func:`browse`).
 """
 

@@ -24,6 +24,7 @@ from ..errors import StatsigError
 from ..frame import metadata_json
 from . import _charts
 from ._debounce import Debouncer
+from .analyses import Analyses
 from .state import ALL, BrowserState, Filters
 
 __all__ = ["EventBrowser", "Controls", "Views"]
@@ -98,6 +99,11 @@ class EventBrowser:
     the browser whole. Redraws are debounced, and only the views a change
     touches are recomputed.
 
+    Tabs beside this explore view hold the analyses of the filtered events
+    (funnel, retention, lifecycle, paths; see
+    :mod:`~statsig_pandas.browser.analyses`); the filters hold for every
+    tab, and only the visible one is computed.
+
     Parameters
     ----------
     df : pandas.DataFrame
@@ -119,6 +125,9 @@ class EventBrowser:
     views : Views
         The output widgets (``summary``, ``timeline``, ``top_values``,
         ``table`` and the paging and export buttons).
+    analyses : Analyses
+        The analysis views (``analyses.views["funnel"]``, ...) and their tabs;
+        ``analyses.select("funnel")`` opens one.
     widget : ipywidgets.VBox
         The whole browser, for embedding in a layout of your own.
     state : BrowserState
@@ -156,8 +165,10 @@ class EventBrowser:
         self._timeline_chart, self._top_values_chart = _charts.TimelineChart(), _charts.TopValuesChart()
         self.controls = self._build_controls(top_values)
         self.views = self._build_views()
+        self.analyses = Analyses(self.state, lambda: self.filters, debounce=debounce)
+        self._explore_stale = False
         self.widget = self._layout()
-        self._debouncer = Debouncer(self._redraw_reporting, debounce)
+        self._debouncer = Debouncer(self._redraw_shown, debounce)
         for control in (self.controls.name, self.controls.source, self.controls.values,
                         self.controls.value_search, self.controls.user, self.controls.time_range):
             control.observe(self._on_filter, names="value")
@@ -259,11 +270,14 @@ class EventBrowser:
             widgets.VBox([c.name, c.source, c.user]),
             widgets.VBox([c.values, c.value_search]),
         ])
-        options = widgets.VBox([widgets.HBox([c.time_range, v.time_label]), c.bucket, c.metric])
+        options = widgets.VBox([c.bucket, c.metric])
         charts = widgets.HBox([v.timeline, v.top_values], layout=widgets.Layout(flex_flow="row wrap"))
         pager = widgets.HBox([v.previous, v.page_label, v.next, v.export, v.message],
                              layout=widgets.Layout(align_items="center"))
-        root = widgets.VBox([filters, options, v.summary, charts, v.table, pager])
+        # The filters, the time range and the summary hold for every view; the tabs below them.
+        explore = widgets.VBox([options, charts, v.table, pager])
+        tabs = self.analyses.tabbed(explore, on_explore=self._explore_opened)
+        root = widgets.VBox([filters, widgets.HBox([c.time_range, v.time_label]), v.summary, tabs])
         root.add_class("statsig-browser")
         return root
 
@@ -277,10 +291,28 @@ class EventBrowser:
 
     def refresh(self) -> None:
         """Redraw now (a redraw still waiting for its debounce runs at once)."""
+        view = self.analyses.shown
+        if not self._debouncer.pending and not (view is not None and view.pending):
+            self._redraw_shown()
         if self._debouncer.pending:
             self._debouncer.flush()
-        else:
-            self._redraw()
+        if view is not None and view.pending:
+            view.refresh()
+
+    def _redraw_shown(self) -> None:
+        # Only the visible view computes; the explore view catches up when its tab opens.
+        if self.analyses.shown is None:
+            self._redraw_reporting()
+            return
+        self._explore_stale = True
+        with self.state.lock:
+            self.views.summary.value = f"<b>{html.escape(self.summary)}</b>"
+            self.analyses.filters_changed()
+
+    def _explore_opened(self) -> None:
+        if self._explore_stale:
+            self._explore_stale = False
+            self._redraw_reporting()
 
     # -- state --------------------------------------------------------------
     @property
@@ -474,8 +506,15 @@ class EventBrowser:
             self.refresh()
         with self.state.lock:
             bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
-            png = base64.b64encode(self._timeline_png()).decode("ascii")
             bundle["text/plain"] = repr(self)
+            shown = self.analyses.shown
+            if shown is not None:  # the analysis that was open: its chart and table
+                bundle["text/html"] = (f"<div class='statsig-browser-static'><p><b>{html.escape(self.summary)}</b>"
+                                       f"</p>{_CSS}{shown.static_html()}</div>")
+                if shown.png():
+                    bundle["image/png"] = base64.b64encode(shown.png()).decode("ascii")
+                return bundle
+            png = base64.b64encode(self._timeline_png()).decode("ascii")
             bundle["text/html"] = with_image(
                 f"<div class='statsig-browser-static'><p><b>{html.escape(self.summary)}</b></p>"
                 f"{_CSS}<div class='statsig-browser-table'>{self._table_html(0)}</div></div>",

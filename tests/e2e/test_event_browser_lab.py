@@ -2,8 +2,10 @@
 
 The notebook next to this file builds a browser over events read from the
 emulator, then the live variant. The test changes filters, pages and exports
-through the page, and checks what the page shows: the summary, the chart, the
-table, the messages, and that no request left the machine.
+through the page, opens the analysis views and changes a funnel step, and
+checks what the page shows: the summary, the charts, the tables, the
+messages, and that no request left the machine. A screenshot of each view is
+kept under ``artifacts/``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from statsig_pandas import funnels
+from statsig_pandas.decode import convert_dicts
+from statsig_pandas.frame import build_frame
 from statsig_pandas.testing import synthetic_events
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
 NOTEBOOK = Path(__file__).with_name("event_browser.ipynb")
 # Only this status-bar name proves a kernel is up: the toolbar says "idle" before one exists.
@@ -108,6 +113,8 @@ def test_filter_page_export_and_fetch_in_jupyterlab(jupyterlab, chromium, served
         assert len(exported) == len(mine)
         assert set(exported["name"]) == {"purchase"} and set(exported["userID"]) == {"0001"}
 
+        _analysis_views(page, browser, summary, artifacts)
+
         # The live variant: an unknown event is a readable message, a known one a browser.
         live = page.locator(".statsig-live")
         names = live.locator(".statsig-live-names input")
@@ -125,3 +132,58 @@ def test_filter_page_export_and_fetch_in_jupyterlab(jupyterlab, chromium, served
     finally:
         page.screenshot(path=artifacts / "jupyterlab-event-browser-last.png")
     assert chromium.foreign_requests() == []
+
+
+def _cells(table) -> list[list[str]]:
+    return [[td.strip() for td in row.split("\t")] for row in table.locator("tbody tr").all_inner_texts()]
+
+
+def _analysis_views(page, browser, summary, artifacts) -> None:
+    """Back to every event; open each analysis view (a screenshot of each), then change a funnel step
+    through its drop-down and check that the table shows the new funnel's numbers."""
+    from playwright.sync_api import expect
+
+    frame, _ = build_frame([convert_dicts(synthetic_events(3000, seed=7), page=1)])
+    browser.locator(".statsig-browser-name select").select_option(label="all events")
+    browser.locator(".statsig-browser-user input").fill("")
+    expect(summary).to_contain_text("3,000 events · ")
+    expect(summary).not_to_contain_text("of 3,000")
+    tabs = browser.locator(".statsig-browser-tabs .lm-TabBar-tab")
+    expect(tabs).to_have_text(["Explore", "Funnel", "Retention", "Lifecycle", "Paths"])
+    for title in ("Retention", "Lifecycle", "Paths", "Funnel"):
+        tabs.filter(has_text=title).click()
+        view = browser.locator(f".statsig-browser-{title.lower()}")
+        chart = view.locator(f".statsig-{title.lower()}-chart")
+        _rendered(chart, timeout=30)
+        expect(view.locator(f".statsig-{title.lower()}-table table")).to_be_visible()
+        view.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.screenshot(path=artifacts / f"jupyterlab-event-browser-{title.lower()}.png")
+
+    funnel = browser.locator(".statsig-browser-funnel")
+    table = funnel.locator(".statsig-funnel-table table")
+    steps = [funnel.locator(f".statsig-funnel-step-{k} select").input_value() for k in (1, 2, 3)]
+    names = [funnel.locator(f".statsig-funnel-step-{k} select option:checked").inner_text() for k in (1, 2, 3)]
+    expected = funnels.funnel(frame, names, within="1D")
+    assert steps and [row[1] for row in _cells(table)] == names
+    assert [row[2] for row in _cells(table)] == [f"{u:,}" for u in expected["units"]]
+    chart = funnel.locator(".statsig-funnel-chart")
+    before = _rendered(chart)
+
+    # A user picks another second step in the page.
+    second = next(n for n in ("page_view", "add_to_cart", "purchase") if n != names[1])
+    funnel.locator(".statsig-funnel-step-2 select").select_option(label=second)
+    expected = funnels.funnel(frame, [names[0], second, names[2]], within="1D")
+    expect(table.locator("tbody tr").nth(1)).to_contain_text(second)
+    assert [row[2] for row in _cells(table)] == [f"{u:,}" for u in expected["units"]]
+    _changed(chart, before)
+    funnel.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.screenshot(path=artifacts / "jupyterlab-event-browser-funnel-changed.png")
+
+    # And the shared filters reach the funnel: the source drop-down above the tabs.
+    source = sorted(frame["source"].unique())[0]
+    browser.locator(".statsig-browser-source select").select_option(label=source)
+    expected = funnels.funnel(frame[frame["source"] == source], [names[0], second, names[2]], within="1D")
+    expect(table.locator("tbody tr").first).to_contain_text(f"{expected['units'].iloc[0]:,}")
+    assert [row[2] for row in _cells(table)] == [f"{u:,}" for u in expected["units"]]
+    tabs.filter(has_text="Explore").click()
+    browser.locator(".statsig-browser-source select").select_option(label="all sources")
