@@ -23,7 +23,6 @@ import pandas as pd
 
 from . import _options, _sankey, _steps, analysis, engagement, journeys
 from ._chartstyle import bucket_name as _bucket_name
-from ._chartstyle import short_label as _short
 from ._chartstyle import no_data as _no_data
 from ._chartstyle import short_label as _short
 from ._chartstyle import value_label as _label
