@@ -64,6 +64,8 @@ REQUIRED_COLUMNS = ("timestamp", "name", "source", "value", "userID")
 EMPTY_LABEL = "(empty)"
 MISSING_LABEL = "(missing)"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# A number as numeric_value reads one out of a value's text.
+_NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 
 
 
@@ -557,8 +559,6 @@ def numeric_value(df: pd.DataFrame) -> pd.Series:
     codes = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32()).fill_null(-1).to_numpy()
     return pd.Series(floats[codes], index=df.index, name="value")  # code -1 (missing) takes the NaN at the end
 
-
-_NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 
 
 # ---------------------------------------------------------------- tables

@@ -386,7 +386,7 @@ class LogStore:
 
         For benchmarks of concurrent clients: they measure the client, and on two cores a
         server spending 2 ms of Python a page would be what they measured. Costs about
-        2 s and 200 bytes per million... per event: 2,000,000 events take ~4 s and ~400 MB.
+        2 s per million events and 200 bytes per event: 2,000,000 events take ~4 s and ~400 MB.
         """
         rendered = np.empty(len(self.ts), dtype=object)
         step = 100_000
