@@ -37,7 +37,7 @@ import pandas as pd
 
 from statsig_pandas import plotting
 from statsig_pandas.browser import ALL, EventBrowser
-from statsig_pandas.browser._charts import png
+from statsig_pandas.browser._charts import appearance, drawn_texts, from_scratch
 from statsig_pandas.testing.synthetic import synthetic_frame
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -113,11 +113,11 @@ def naive_data(df: pd.DataFrame, state: dict, slider) -> tuple:
     return filtered, summary, page
 
 
-def naive_charts(filtered: pd.DataFrame, state: dict) -> tuple[bytes, bytes]:
-    """The same two charts as the browser's (same plotting functions, same size)."""
+def naive_charts(filtered: pd.DataFrame, state: dict) -> tuple:
+    """The same two charts as the browser's (same plotting functions, same size), each as (Axes, PNG)."""
     users = state["metric"] == "users"
-    return (png(lambda ax: plotting.plot_timeline(filtered, freq=state["bucket"], users=users, ax=ax)),
-            png(lambda ax: plotting.plot_value_counts(filtered, top=10, ax=ax)))
+    return (from_scratch(lambda ax: plotting.plot_timeline(filtered, freq=state["bucket"], users=users, ax=ax)),
+            from_scratch(lambda ax: plotting.plot_value_counts(filtered, top=10, ax=ax)))
 
 
 def browser_data(browser: EventBrowser) -> tuple:
@@ -125,17 +125,32 @@ def browser_data(browser: EventBrowser) -> tuple:
     return browser.state.matching(browser.filters), browser.summary, browser._table_html(0)
 
 
+def check_chart(chart, view, reference, label: str) -> None:
+    """The chart shown is its last draw, and reads as the plotting function's chart drawn from scratch:
+    the same titles, limits, ticks and labels, lines and bars; none of its text outside the figure."""
+    ax, png = chart.showing()
+    assert bytes(view.value) == png, label
+    assert appearance(ax) == appearance(reference), label
+    renderer = ax.figure.canvas.get_renderer()
+    width, height = ax.figure.canvas.get_width_height()
+    for text in drawn_texts(ax):
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height, (label, text.get_text())
+
+
 def check(browser: EventBrowser, state: dict, filtered: pd.DataFrame, summary: tuple, charts: tuple, label: str):
     """The browser shows what the naive way computes: the same summary, timeline and top values, and its
-    charts updated in place are what the plotting functions draw from scratch from its matching rows."""
+    charts updated in place read as what the plotting functions draw from scratch from its matching rows."""
     events, users = summary[:2]
     assert browser.summary.startswith(f"{events:,} event{'s' * (events != 1)} · {users:,} user"), label
-    assert bytes(browser.views.timeline.value) == charts[0], label
+    check_chart(browser._timeline_chart, browser.views.timeline, charts[0][0], label)
     counts = filtered["value"].value_counts()
     top = browser.top_values
     assert list(top.to_numpy()) == list(counts.to_numpy()[:10]) and all(counts[v] == n for v, n in top.items()), label
-    assert bytes(browser.views.top_values.value) == png(lambda ax: plotting.plot_value_counts(
-        browser.state.matching(browser.filters), top=10, ax=ax)), label
+    # Values of equal counts in the order of the browser's categories, as it counts them.
+    reference, _ = from_scratch(lambda ax: plotting.plot_value_counts(
+        browser.state.matching(browser.filters), top=10, ax=ax))
+    check_chart(browser._top_values_chart, browser.views.top_values, reference, label)
 
 
 def timed(fn) -> float:
