@@ -40,8 +40,8 @@ BARS = 10
 # How many pixels a side's blank margin may lose (rounding) or gain (about one digit of a tick
 # label) against the last layout's before the chart is laid out again.
 MARGIN_LOST, MARGIN_GAINED = 1.0, 8.0
-# Moves at most per draw: the bar labels move less than the side they are next to.
-MOVES = 3
+# Moves at most per draw (the bar labels move less than the side they are next to) before a layout.
+MOVES = 2
 
 
 # (axis, locator, formatter): where an axis' ticks come from, made again when the Axes' length changes.
@@ -151,6 +151,13 @@ class _Chart:
         self._margins: np.ndarray | None = None  # blank pixels left, bottom, right, top after the last layout
         self.layouts = self.moves = 0  # counted for the tests
         self._shown: _Chart = self  # the chart that drew the last PNG
+        self._grid_set: tuple | None = None
+
+    def _grid(self, visible: bool, **kwargs: Any) -> None:
+        # Setting the grid restyles every tick: only when it changes.
+        if self._grid_set != (visible, kwargs):
+            self.ax.grid(visible, **kwargs)
+            self._grid_set = (visible, kwargs)
 
     def _set_title(self, title: str) -> None:
         self.ax.set_title(title, y=self._title_y)
@@ -165,7 +172,7 @@ class _Chart:
         ax.yaxis.set_inverted(False)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        ax.grid(False)
+        self._grid(False)
         return _ticks((ax.xaxis, AutoLocator(), ScalarFormatter()), (ax.yaxis, AutoLocator(), ScalarFormatter()))
 
     def showing(self) -> tuple[Any, bytes | None]:
@@ -181,13 +188,18 @@ class _Chart:
         return self._last[1]
 
     def _layout(self, tickers: Tickers) -> None:
-        """Lay the figure out as a new constrained one is: from the subplot's own position, ticks
-        made for the Axes' length at each step."""
+        """Lay the figure out as a new constrained one is (from the subplot's own position, ticks made
+        for the Axes' length at each step), draw it, and keep the blank margins it leaves."""
         self.ax.set_subplotspec(self.ax.get_subplotspec())
-        _ticks(*tickers)
+        self.ax.set_in_layout(True)  # set_position in a move took it out
+        for axis, locator, formatter in tickers:
+            axis.set_major_locator(locator)
+            axis.set_major_formatter(formatter)
         ConstrainedLayoutEngine().execute(self.figure)
         _ticks(*tickers)
         self.layouts += 1
+        self.canvas.draw()
+        self._margins = self._blank()
 
     def _blank(self) -> np.ndarray:
         """The blank pixels left, below, right of and above everything the last draw drew."""
@@ -200,16 +212,22 @@ class _Chart:
         return np.array([x0, height - y1, width - x1, y0])
 
     def _render(self, key: Any, tickers: Tickers) -> bytes:
-        """Draw at the last position, moved if the text left its margins; as PNG."""
+        """Draw at the last position, the Axes moved if the text left its margins; as PNG.
+
+        Moves that do not bring every margin back (a title wider than the Axes it is centred on
+        moves half as far as the side moved) give way to a layout, as does any change after a
+        layout that left text outside the figure: the chart is then placed as matplotlib places it.
+        """
         if self._margins is None:
             self._layout(tickers)
-            self.canvas.draw()
-            self._margins = self._blank()
         else:
             self.canvas.draw()
-            for _ in range(MOVES):
+            for moved in range(MOVES + 1):
                 off = self._blank() - self._margins
                 if np.all((off >= -MARGIN_LOST) & (off <= MARGIN_GAINED)):
+                    break
+                if moved == MOVES or np.any(self._margins < 0):
+                    self._layout(tickers)
                     break
                 self._move(off, tickers)
                 self.canvas.draw()
@@ -272,7 +290,7 @@ class TimelineChart(_Chart):
                 self._placed_title = TimelineChart(fixed_title=False)
             self._shown = self._placed_title
             return self._placed_title.show(data, freq=freq, users=users)
-        ax.grid(True, alpha=0.3)
+        self._grid(True, alpha=0.3)
         return self._render(key, tickers)
 
 
@@ -318,5 +336,5 @@ class TopValuesChart(_Chart):
         self._labels = ax.bar_label(visible, labels=[f"{c:,}" for c in values], padding=3, fontsize="small")
         ax.set_xlim(0, values.max() * 1.15)
         tickers = _ticks((ax.xaxis, AutoLocator(), ScalarFormatter()))
-        ax.grid(True, axis="x", alpha=0.3)
+        self._grid(True, axis="x", alpha=0.3)
         return self._render(key, tickers)
