@@ -218,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'change':<16}{'browser CPU (s)':>16}{'wall (s)':>10}{'naive (s)':>11}{'ratio':>7}   "
           f"{'without the charts: browser':>28}{'naive':>8}{'ratio':>7}")
     for label, m in med.items():
-        print(f"{label:<16}{m['ours_cpu']:>16.3f}{m['ours']:>10.3f}{m['naive']:>11.3f}{m['naive'] / m['ours']:>6.1f}x   "
+        print(f"{label:<16}{m['ours_cpu']:>16.3f}{m['ours']:>10.3f}{m['naive']:>11.3f}"
+              f"{m['naive'] / m['ours']:>6.1f}x   "
               f"{m['ours_data']:>28.3f}{m['naive_data']:>8.3f}{m['naive_data'] / m['ours_data']:>6.1f}x")
 
     def overall(key):

@@ -140,7 +140,7 @@ def test_a_timeline_keeps_its_labels_inside_as_its_counts_grow_and_shrink():
         frame = pd.DataFrame({"timestamp": np.repeat(index, data.to_numpy()), "name": "e", "userID": "u",
                               "value": "", "source": "s"}) if peak < 100 else None
         if frame is not None:  # the plotting function counts rows: only for a frame small enough to build
-            reference = from_scratch(lambda ax: plotting.plot_timeline(frame, freq="h", ax=ax))[0]
+            reference = from_scratch(lambda ax, frame=frame: plotting.plot_timeline(frame, freq="h", ax=ax))[0]
             assert appearance(ax) == appearance(reference)
         ticks, offset = appearance(ax)["yticks"]
         assert ticks[-1][0] >= peak * 0.8 and offset == ""

@@ -5,11 +5,12 @@ artists and their text layouts, then lays it out (constrained: two passes
 measuring every text) before drawing; on a filter change that was most of a
 redraw. Here each chart keeps its figure, canvas and artists: an update sets
 line data, bar widths, limits, tick labels and titles, then draws once, at
-the position the last layout gave the Axes. Its canvas
-(:mod:`~statsig_pandas.browser._agg`) notes where every string fell; while
-they keep the blank margins that layout left (give or take a few pixels),
-the chart stands, otherwise it is laid out again and redrawn. The result
-reads as :func:`~statsig_pandas.plotting.plot_timeline` and
+the position the last layout gave the Axes, with text its canvas
+(:mod:`~statsig_pandas.browser._agg`) shapes and rasterises once per string.
+The canvas notes where every string fell; while they keep the blank margins
+that the layout left (give or take a few pixels) the chart stands, otherwise
+the sides of the Axes move by what their margins are off and it is drawn
+again (laid out again when moving cannot place the text). The result reads as :func:`~statsig_pandas.plotting.plot_timeline` and
 :func:`~statsig_pandas.plotting.plot_value_counts` draw the same data: the
 same title, labels, ticks, limits and data, no text clipped (the tests
 compare them).
@@ -18,7 +19,8 @@ compare them).
 from __future__ import annotations
 
 import io
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -226,25 +228,28 @@ class _Chart:
                 off = self._blank() - self._margins
                 if np.all((off >= -MARGIN_LOST) & (off <= MARGIN_GAINED)):
                     break
-                if moved == MOVES or np.any(self._margins < 0):
+                if moved == MOVES or np.any(self._margins < 0) or not self._move(off, tickers):
                     self._layout(tickers)
                     break
-                self._move(off, tickers)
                 self.canvas.draw()
         png = _encode(self.canvas)
         self._last, self._shown = (key, png), self
         return png
 
-    def _move(self, off: np.ndarray, tickers: Tickers) -> None:
+    def _move(self, off: np.ndarray, tickers: Tickers) -> bool:
         """Move each side of the Axes by what its margin is off (pixels: left, bottom, right, top),
-        as a layout would: the text beside a side moves with it."""
+        as a layout would: the text beside a side moves with it. False, unmoved, if the Axes would
+        shrink to less than a tenth of the figure (a layout says what to do with text that wide)."""
         width, height = self.canvas.get_width_height(physical=True)
         pos = self.ax.get_position()
         x0, y0 = pos.x0 - off[0] / width, pos.y0 - off[1] / height
         x1, y1 = pos.x1 + off[2] / width, pos.y1 + off[3] / height
+        if x1 - x0 < 0.1 or y1 - y0 < 0.1:
+            return False
         self.ax.set_position((x0, y0, x1 - x0, y1 - y0))
         self.moves += 1
         _ticks(*tickers)  # for the new length
+        return True
 
 
 class TimelineChart(_Chart):
