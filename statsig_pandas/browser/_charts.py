@@ -10,10 +10,11 @@ the position the last layout gave the Axes, with text its canvas
 The canvas notes where every string fell; while they keep the blank margins
 that the layout left (give or take a few pixels) the chart stands, otherwise
 the sides of the Axes move by what their margins are off and it is drawn
-again (laid out again when moving cannot place the text). The result reads as :func:`~statsig_pandas.plotting.plot_timeline` and
+again (laid out again when moving cannot place the text). The result reads
+as :func:`~statsig_pandas.plotting.plot_timeline` and
 :func:`~statsig_pandas.plotting.plot_value_counts` draw the same data: the
 same title, labels, ticks, limits and data, no text clipped (the tests
-compare them).
+compare them with :func:`appearance` and :func:`drawn_texts`).
 """
 
 from __future__ import annotations
