@@ -90,16 +90,25 @@ def stickiness_counts(unit: np.ndarray, bucket: np.ndarray, period_of: np.ndarra
     >>> stickiness_counts(np.array([0, 0, 0, 1]), np.array([0, 1, 1, 2]), np.array([0, 0, 1]), 2).tolist()
     [1, 1]
     """
-    u, b = _pairs(unit, bucket)
-    p = period_of[b]
-    counted = p >= 0
-    u, p = u[counted], p[counted]
-    if not len(u):
+    n = len(unit)
+    if not n:
         return np.zeros(max_active, dtype=np.int64)
-    # Pairs sorted by (unit, bucket) and periods in bucket order: each unit-period is one run.
-    starts = np.ones(len(u), dtype=bool)
-    starts[1:] = (u[1:] != u[:-1]) | (p[1:] != p[:-1])
-    runs = np.diff(np.append(np.flatnonzero(starts), len(u)))
+    period = period_of.astype(np.int32)[bucket]
+    # Sorted events: a unit-period is a run of events, and so is each of its active buckets. Count
+    # the bucket runs inside each unit-period run, on the events themselves (no pair arrays).
+    new_unit = np.ones(n, dtype=bool)
+    np.not_equal(unit[1:], unit[:-1], out=new_unit[1:])
+    new_bucket = new_unit.copy()
+    new_bucket[1:] |= bucket[1:] != bucket[:-1]
+    new_period = new_unit
+    new_period[1:] |= period[1:] != period[:-1]
+    seen = np.cumsum(new_bucket, dtype=np.int64)  # bucket runs so far, this event's included
+    del new_bucket
+    starts = np.flatnonzero(new_period)
+    del new_period
+    ends = np.append(starts[1:], n)
+    runs = seen[ends - 1] - seen[starts] + 1
+    runs = runs[period[starts] >= 0]
     return np.bincount(runs, minlength=max_active + 1)[1:max_active + 1].astype(np.int64)
 
 

@@ -238,8 +238,9 @@ def test_stickiness_bad_arguments_raise_statsig_errors(two_weeks, bad):
         engagement.stickiness(two_weeks, **bad)
 
 
-def test_stickiness_matches_pandas_on_a_synthetic_frame():
-    df = synthetic_frame(5_000, seed=4, end_ms=1_775_000_000_000, span_ms=30 * 86_400_000, users=400)
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_stickiness_matches_pandas_on_a_synthetic_frame(seed):
+    df = synthetic_frame(5_000, seed=seed, end_ms=1_775_000_000_000, span_ms=30 * 86_400_000, users=400)
     result = df.statsig.stickiness("D", per="W", tz="Europe/Paris")
     local = df["timestamp"].dt.tz_convert("Europe/Paris")
     lo, hi = local.min(), local.max()
