@@ -91,7 +91,7 @@ def reference_sessions(df: pd.DataFrame, gap: pd.Timedelta, max_length: pd.Timed
     out = []
     for user, events in ordered.groupby("userID", sort=False):
         events = events.sort_values(["timestamp", "row"])
-        number, start, previous, count, first = -1, None, None, 0, None
+        number, start, previous, count, first, last = -1, None, None, 0, None, None
         for t, name in zip(events["timestamp"], events["name"]):
             if previous is None or t - previous >= gap or (max_length is not None and t - start > max_length):
                 if previous is not None:
