@@ -41,8 +41,7 @@ import os
 import statistics
 import sys
 import time
-from typing import Callable
-
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -53,7 +52,7 @@ from statsig_pandas.browser._charts import appearance, drawn_texts, from_scratch
 from statsig_pandas.testing.synthetic import synthetic_frame
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Targets  # noqa: E402
+from common import Targets
 
 END_MS = 1_790_000_000_000  # a fixed week, so every run draws the same events
 MEDIAN_GOAL, WORST_GOAL = 0.09, 0.25
@@ -284,7 +283,8 @@ def view_changes(browser: EventBrowser) -> dict[str, list[tuple[str, Callable[[]
         "retention": [("start event", setter(r["start_event"], "page_view")),
                       ("return event", setter(r["return_event"], "purchase")),
                       ("first-time cohorts", setter(r["cohorts"], "first_time")), *shared],
-        "lifecycle": [("active: purchase", setter(lc["event"], "purchase")), ("active: add_to_cart", setter(lc["event"], "add_to_cart")),
+        "lifecycle": [("active: purchase", setter(lc["event"], "purchase")),
+                      ("active: add_to_cart", setter(lc["event"], "add_to_cart")),
                       *shared],
         "paths": [("from: purchase", setter(p["start"], "purchase")), ("steps: 6", setter(p["steps"], 6)), *shared],
     }
@@ -309,7 +309,8 @@ def bench_views(df: pd.DataFrame, repeat: int) -> int:
                 change()
                 times.setdefault(f"{name}: {label}", []).append(time.perf_counter() - wall)
                 cpus.setdefault(f"{name}: {label}", []).append(time.process_time() - cpu)
-                assert view.redraws > before and view.chart.value and not view.message.value, (name, label, view.message.value)
+                redrawn = view.redraws > before and view.chart.value and not view.message.value
+                assert redrawn, (name, label, view.message.value)
     print(f"{'view: change':<34}{'median (s)':>11}{'worst (s)':>11}{'CPU (s)':>9}")
     for label, values in times.items():
         print(f"{label:<34}{statistics.median(values):>11.3f}{max(values):>11.3f}"

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import KEY_ENV, Targets, emulator_process  # noqa: E402
+from common import KEY_ENV, Targets, emulator_process
 
 DAY = 86_400_000
 NAMES = ("purchase",)

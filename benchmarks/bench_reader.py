@@ -51,7 +51,7 @@ from statsig_pandas.reader import _gc_paused
 from statsig_pandas.testing import synthetic_events
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import KEY_ENV, Targets, emulator_process, mb, peak_rss, reset_peak_rss  # noqa: E402
+from common import KEY_ENV, Targets, emulator_process, mb, peak_rss, reset_peak_rss
 
 PAGE_SIZES = (100, 1000)
 END_MS = 1_774_000_000_000  # fixed, so every run converts the same bytes

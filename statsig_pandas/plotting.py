@@ -629,7 +629,7 @@ _LIFECYCLE_COLOURS = {"new": "#1f5fa8", "returning": "#5b9bd5", "resurrecting": 
 
 
 def _bucket_labels(index: pd.DatetimeIndex) -> list[str]:
-    timed = len(index) and (index.hour != 0).any() or (index.minute != 0).any()
+    timed = (len(index) and (index.hour != 0).any()) or (index.minute != 0).any()
     return list(index.strftime("%Y-%m-%d %H:%M" if timed else "%Y-%m-%d"))
 
 

@@ -106,7 +106,7 @@ def test_results_are_kept_per_filter_state_the_large_ones_for_the_last_state_onl
         state.cached("text", key, lambda key=key: calls.append(key) or key)
     state.cached("text", 19, lambda: calls.append("again"))
     state.cached("text", 0, lambda: calls.append("again"))  # the oldest of 20 was forgotten
-    assert calls == list(range(20)) + ["again"]
+    assert calls == [*range(20), "again"]
     state.clear()
     assert state.summary(a) is not summary
 

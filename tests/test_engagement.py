@@ -10,7 +10,7 @@ import pytest
 from support import event_frame
 
 import statsig_pandas  # noqa: F401  (registers df.statsig)
-from statsig_pandas import Step, StatsigError, StatsigWarning, engagement
+from statsig_pandas import StatsigError, StatsigWarning, Step, engagement
 from statsig_pandas.testing.synthetic import synthetic_frame
 
 MON = pd.Timestamp("2026-03-02", tz="UTC")  # a Monday

@@ -10,7 +10,7 @@ import pytest
 from support import event_frame
 
 import statsig_pandas  # noqa: F401  (registers df.statsig)
-from statsig_pandas import Step, StatsigError, StatsigWarning, journeys
+from statsig_pandas import StatsigError, StatsigWarning, Step, journeys
 
 T0 = pd.Timestamp("2026-03-02 10:00", tz="UTC")
 
@@ -248,7 +248,7 @@ def reference_edges(df: pd.DataFrame, *, steps: int, gap: pd.Timedelta, collapse
     for _, events in ordered.groupby("userID", sort=False):
         events = events.sort_values(["timestamp", "row"])
         path, previous = [], None
-        for t, name in list(zip(events["timestamp"], events["name"])) + [(None, None)]:
+        for t, name in [*zip(events["timestamp"], events["name"]), (None, None)]:
             if t is None or (previous is not None and t - previous >= gap):
                 items = [n for i, n in enumerate(path) if not collapse or i + 1 == len(path) or path[i + 1] != n]
                 items = items[:steps]

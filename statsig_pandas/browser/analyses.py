@@ -25,8 +25,9 @@ from __future__ import annotations
 import base64
 import html
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
@@ -314,7 +315,8 @@ def _check_steps(steps) -> None:
 
 
 class RetentionView(AnalysisView):
-    """The retention triangle: cohorts by period, the share back k periods on (:func:`~statsig_pandas.retention.retention`)."""
+    """The retention triangle: cohorts by period, the share back k periods on
+    (:func:`~statsig_pandas.retention.retention`)."""
 
     name, title = "retention", "Retention"
     PERIODS = (("day", "D"), ("week", "W"), ("month", "MS"))

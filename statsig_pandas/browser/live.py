@@ -10,7 +10,8 @@ import html
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 import pandas as pd
