@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 OLDEST_VENV ?= .venv-oldest
 OLDEST_PANDAS ?= pandas==2.2.*
 
-.PHONY: setup test test-oldest demo bench clean browser-deps prism
+.PHONY: setup lint test test-oldest demo bench clean browser-deps prism
 
 # Install into the venv $(1) the package with its test extras, plus $(2). uv (from PyPI, into the
 # venv) resolves and installs in seconds where pip takes minutes, and caches for the second venv;
@@ -25,8 +25,12 @@ $(STAMP): setup.cfg pyproject.toml
 
 setup: $(STAMP)
 
-test: setup browser-deps prism
+test: setup lint browser-deps prism
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff with the project's rules (pyproject.toml): the code, the tests, the benchmarks and the notebooks.
+lint: setup
+	$(PY) -m ruff check .
 
 # The JupyterLab test drives Debian's Chromium (a browser is never downloaded by
 # playwright). Installed where apt exists and we are root; elsewhere that test
