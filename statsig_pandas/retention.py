@@ -214,8 +214,7 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
             highest = np.bincount(c.astype(np.int64) * periods + _highest_bit(got), minlength=n_cohorts * periods)
             counts += np.cumsum(highest.reshape(n_cohorts, periods)[:, ::-1], axis=1)[:, ::-1]
         else:
-            for k in range(1, periods):
-                counts[:, k] += np.bincount(c[(got & (_ONE << np.uint64(k))) != 0], minlength=n_cohorts)
+            counts += _bit_counts(got, c, n_cohorts, periods)
     counts[:, 0] = sizes
 
     ends = _steps.period_ends(bounds, freq).asi8
@@ -231,6 +230,26 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
     complete[:, 0] = True
     return Triangle(_timebuckets.regular(bounds[:n_cohorts], freq).rename("cohort"), sizes, counts, complete,
                     stream.rows_without_unit)
+
+
+_BYTE_BITS = ((np.arange(256)[:, None] >> np.arange(8)) & 1).astype(np.int64)  # row b: the bits of byte b
+
+
+def _bit_counts(words: np.ndarray, groups: np.ndarray, n_groups: int, n_bits: int) -> np.ndarray:
+    """``out[g, k]``: how many of the words in group ``g`` have bit ``k`` set.
+
+    One histogram of byte values per group and byte of the words, turned into bit counts by a small
+    matrix product: two passes over the words for 14 bits, where a pass per bit would take 14.
+    """
+    out = np.zeros((n_groups, n_bits), dtype=np.int64)
+    base = groups.astype(np.int64) << 8
+    for low in range(0, n_bits, 8):
+        byte = ((words >> np.uint64(low)) & np.uint64(0xFF)).astype(np.int64)
+        byte += base
+        hist = np.bincount(byte, minlength=n_groups << 8).reshape(n_groups, 256)
+        width = min(8, n_bits - low)
+        out[:, low: low + width] = hist @ _BYTE_BITS[:, :width]
+    return out
 
 
 def _highest_bit(x: np.ndarray) -> np.ndarray:
