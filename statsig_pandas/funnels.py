@@ -154,20 +154,9 @@ class _Engine:
         self.stream, self.n, self.window, self.order = stream, n_steps, window, order
         self.size = len(stream)
         self.ties = _Ties(stream)
-        self._positions: dict[int, np.ndarray] = {}
         self._next: dict[int, np.ndarray] = {}
+        self._before: dict[int, np.ndarray] = {}
         self.index = np.int32 if self.size < (1 << 31) - 1 else np.int64
-
-    def positions(self, k: int) -> np.ndarray:
-        """Stream indices of the events matching column ``k`` of the match matrix, then ``size``
-        (a sentinel: "no such event")."""
-        if k not in self._positions:
-            found = np.flatnonzero(self.stream.match[:, k])
-            padded = np.empty(len(found) + 1, dtype=self.index)
-            padded[:-1] = found
-            padded[-1] = self.size
-            self._positions[k] = padded
-        return self._positions[k]
 
     def next_at(self, k: int, idx: np.ndarray) -> np.ndarray:
         """The first index ``>= idx`` (at most ``size + 1``) of an event matching step ``k`` (``size``
@@ -182,8 +171,12 @@ class _Engine:
 
     def count_between(self, k: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Events matching column ``k`` with an index in ``[lo, hi)``."""
-        pos = self.positions(k)[:-1]
-        return np.searchsorted(pos, hi) - np.searchsorted(pos, lo)
+        if k not in self._before:  # events matching k before each index: two look-ups per query, no search
+            before = np.zeros(self.size + 1, dtype=self.index)
+            np.cumsum(self.stream.match[:, k], out=before[1:])
+            self._before[k] = before
+        before = self._before[k]
+        return before[hi] - before[lo]
 
     def entries(self, lo: int | None, hi: int | None, *, reentry: bool) -> np.ndarray:
         """Stream indices of the events that may start an attempt: step-1 events (any step's in an
