@@ -165,8 +165,12 @@ class _Engine:
             # A table of the answer for every index, a backward running minimum: one pass over the
             # stream, where a binary search per query costs a few times that for as many queries.
             table = np.full(self.size + 2, self.size, dtype=self.index)
-            np.copyto(table[:-2], np.arange(self.size, dtype=self.index), where=self.stream.match[:, k])
-            self._next[k] = np.minimum.accumulate(table[::-1])[::-1]
+            at = np.flatnonzero(self.stream.match[:, k])
+            table[at] = at
+            del at
+            backward = table[::-1]
+            np.minimum.accumulate(backward, out=backward)  # in place: no second table
+            self._next[k] = table
         return self._next[k][idx]
 
     def count_between(self, k: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
