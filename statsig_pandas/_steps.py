@@ -396,19 +396,31 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
 def _gather_columns(match: np.ndarray, row: np.ndarray) -> np.ndarray:
     """``match[row]`` (Fortran order): the steps' bits packed into one integer per event, so that
     the scattered reads happen once, not once per step."""
-    n_steps = match.shape[1]
-    out = np.empty((len(row), n_steps), dtype=bool, order="F")
-    if n_steps > 64:
-        for k in range(n_steps):
+    out = np.empty((len(row), match.shape[1]), dtype=bool, order="F")
+    # A step that matches every kept event (or none), as "any event" does, needs no scattered read.
+    varied = []
+    for k in range(match.shape[1]):
+        column = match[:, k]
+        if column.all():
+            out[:, k] = True
+        elif not column.any():
+            out[:, k] = False
+        else:
+            varied.append(k)
+    if len(varied) > 64:
+        for k in varied:
             np.take(match[:, k], row, out=out[:, k])
         return out
+    if not varied:
+        return out
+    n_steps = len(varied)
     width = np.uint8 if n_steps <= 8 else np.uint16 if n_steps <= 16 else np.uint32 if n_steps <= 32 else np.uint64
     packed = np.zeros(len(match), dtype=width)
-    for k in range(n_steps):
-        packed |= match[:, k].view(np.uint8).astype(width) << width(k)
+    for bit, k in enumerate(varied):
+        packed |= match[:, k].view(np.uint8).astype(width) << width(bit)
     picked = packed[row]
-    for k in range(n_steps):
-        np.not_equal(picked & width(1 << k), 0, out=out[:, k])
+    for bit, k in enumerate(varied):
+        np.not_equal(picked & width(1 << bit), 0, out=out[:, k])
     return out
 
 
@@ -427,5 +439,5 @@ def period_ends(bounds: pd.DatetimeIndex, freq: _timebuckets.Freq) -> pd.Datetim
 def last_event(df: pd.DataFrame) -> int:
     """Ticks of the frame's last event (NaT as the smallest int64 if none): where the data ends."""
     v = _timebuckets.frame_times(df).values
-    v = v[v != _timebuckets.NAT]
+    # NaT is the smallest int64: the plain maximum skips it, without a copy of the times without it.
     return int(v.max()) if len(v) else _timebuckets.NAT

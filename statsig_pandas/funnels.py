@@ -154,29 +154,33 @@ class _Engine:
         self.stream, self.n, self.window, self.order = stream, n_steps, window, order
         self.size = len(stream)
         self.ties = _Ties(stream)
-        self._positions: dict[int, np.ndarray] = {}
+        self._next: dict[int, np.ndarray] = {}
+        self._before: dict[int, np.ndarray] = {}
         self.index = np.int32 if self.size < (1 << 31) - 1 else np.int64
 
-    def positions(self, k: int) -> np.ndarray:
-        """Stream indices of the events matching column ``k`` of the match matrix, then ``size``
-        (a sentinel: "no such event")."""
-        if k not in self._positions:
-            found = np.flatnonzero(self.stream.match[:, k])
-            padded = np.empty(len(found) + 1, dtype=self.index)
-            padded[:-1] = found
-            padded[-1] = self.size
-            self._positions[k] = padded
-        return self._positions[k]
-
     def next_at(self, k: int, idx: np.ndarray) -> np.ndarray:
-        """The first index ``>= idx`` of an event matching step ``k`` (``size`` if none)."""
-        padded = self.positions(k)
-        return padded[np.searchsorted(padded[:-1], idx)]
+        """The first index ``>= idx`` (at most ``size + 1``) of an event matching step ``k`` (``size``
+        if none)."""
+        if k not in self._next:
+            # A table of the answer for every index, a backward running minimum: one pass over the
+            # stream, where a binary search per query costs a few times that for as many queries.
+            table = np.full(self.size + 2, self.size, dtype=self.index)
+            at = np.flatnonzero(self.stream.match[:, k])
+            table[at] = at
+            del at
+            backward = table[::-1]
+            np.minimum.accumulate(backward, out=backward)  # in place: no second table
+            self._next[k] = table
+        return self._next[k][idx]
 
     def count_between(self, k: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Events matching column ``k`` with an index in ``[lo, hi)``."""
-        pos = self.positions(k)[:-1]
-        return np.searchsorted(pos, hi) - np.searchsorted(pos, lo)
+        if k not in self._before:  # events matching k before each index: two look-ups per query, no search
+            before = np.zeros(self.size + 1, dtype=self.index)
+            np.cumsum(self.stream.match[:, k], out=before[1:])
+            self._before[k] = before
+        before = self._before[k]
+        return before[hi] - before[lo]
 
     def entries(self, lo: int | None, hi: int | None, *, reentry: bool) -> np.ndarray:
         """Stream indices of the events that may start an attempt: step-1 events (any step's in an
@@ -276,7 +280,7 @@ class _Engine:
             safe = np.minimum(f, self.size - 1)
             inside = (f < self.size) & (unit[safe] == u0) & (time[safe] - t0 <= self.window)
             first[:, k] = np.where(inside, f, self.size)
-        first.sort(axis=1)
+        _sort_rows(first)
         count = (first < self.size).sum(axis=1)
         m = self.stream.match
         overlapping = np.zeros(self.size, dtype=np.int8)
@@ -298,6 +302,20 @@ class _Engine:
             np.cumsum(_steps.any_step(m[:, members]), out=hits[1:])
             deficiency = np.maximum(deficiency, len(members) - (hits[hi] - hits[lo]))
         return self.n - deficiency
+
+
+def _sort_rows(x: np.ndarray) -> None:
+    """Sort each row of ``x`` in place. A funnel has few steps: then an odd-even transposition
+    network of whole-column minima and maxima beats NumPy's sort called on every short row."""
+    n = x.shape[1]
+    if n > 8:
+        x.sort(axis=1)
+        return
+    for p in range(n):
+        for i in range(p % 2, n - 1, 2):
+            low = np.minimum(x[:, i], x[:, i + 1])
+            np.maximum(x[:, i], x[:, i + 1], out=x[:, i + 1])
+            x[:, i] = low
 
 
 def _counted(att: Attempts, keys: np.ndarray) -> np.ndarray:
