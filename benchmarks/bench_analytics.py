@@ -29,18 +29,20 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import statsig_pandas  # noqa: E402,F401  (registers df.statsig)
-from common import Targets, mb, peak_rss, reset_peak_rss  # noqa: E402
-from statsig_pandas.testing.synthetic import synthetic_frame  # noqa: E402
+from common import Targets, mb, peak_rss, reset_peak_rss
+
+import statsig_pandas  # noqa: F401  (registers df.statsig)
+from statsig_pandas.testing.synthetic import synthetic_frame
 
 DAY_MS = 86_400_000
 END_MS = 1_775_000_000_000  # fixed: every run builds the same frame
@@ -104,8 +106,9 @@ a0 AS (SELECT u, t AS t0, t AS c0 {", le0" if order == "strict" else ""}, nx1 FR
         cond = f"{prev}.c{k - 1} IS NOT NULL AND {prev}.nx{k} - {prev}.t0 <= {window_ms}"
         if order == "strict":
             cond += f" AND s.lt{k - 1} - {prev}.le{k - 1} = 0"
+        columns = (f", lt{k - 1}" if order == "strict" else "") + le + (f", nx{k + 1}" if k + 1 < n else "")
         sql += f""",
-s{k} AS (SELECT DISTINCT u, t {", lt" + str(k - 1) if order == "strict" else ""}{le}{", nx" + str(k + 1) if k + 1 < n else ""}
+s{k} AS (SELECT DISTINCT u, t {columns}
          FROM w WHERE n = '{steps[k]}'),
 a{k} AS (SELECT {prev}.u, {prev}.t0, {carry}, CASE WHEN {cond} THEN {prev}.nx{k} END AS c{k}{le_carry}{nxt}
          FROM {prev} LEFT JOIN s{k} AS s ON s.u = {prev}.u AND s.t = {prev}.nx{k})"""
@@ -561,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
                 t, cpu, _ = cpu_timed(case.ours)
                 ours_t.append(t)
                 ours_cpu.append(cpu)
-            t, cpu, duck_result = cpu_timed(lambda: con.execute(case.duckdb_sql).df())
+            t, cpu, duck_result = cpu_timed(lambda sql=case.duckdb_sql: con.execute(sql).df())
             duck_t.append(t)
             duck_cpu.append(cpu)
             if not args.skip_naive and (i == 0 or naive_t[-1] < 60):
@@ -572,8 +575,9 @@ def main(argv: list[str] | None = None) -> int:
         failed |= not agree
         best = min(ours_t)
         naive_best = min(naive_t) if naive_t else float("nan")
+        naive_median = statistics.median(naive_t) if naive_t else 0
         print(f"{case.name:30} {best:7.3f}s ({statistics.median(ours_t):.2f}) {min(duck_t):7.3f}s "
-              f"({statistics.median(duck_t):.2f}) {naive_best:7.3f}s ({statistics.median(naive_t) if naive_t else 0:.2f})"
+              f"({statistics.median(duck_t):.2f}) {naive_best:7.3f}s ({naive_median:.2f})"
               f" {min(duck_t) / best:9.2f}x {naive_best / best:9.2f}x {mb(extra):>9}"
               f"   cpu: ours {min(ours_cpu):.2f}s, duckdb {min(duck_cpu):.2f}s"
               + ("" if agree else "  ANSWERS DIFFER"), flush=True)

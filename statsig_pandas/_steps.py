@@ -12,8 +12,9 @@ Private to the package: the names here are public only to its modules.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,7 +70,7 @@ class Step:
     'add_to_cart|purchase (metadata.plan=pro)'
     """
 
-    __slots__ = ("names", "value", "source", "metadata")
+    __slots__ = ("metadata", "names", "source", "value")
 
     def __init__(self, names: str | Sequence[str] | None, *, value: str | Sequence[str] | None = None,
                  source: str | Sequence[str] | None = None, metadata: dict[str, Any] | None = None):

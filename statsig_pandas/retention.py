@@ -22,6 +22,7 @@ cohort
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -284,7 +285,7 @@ def _rolling(stream, returns, members, step: int, periods: int):
     phase_type = np.int32 if step < 1 << 31 else np.int64
     lo_phase, hi_phase = [], []
     edges = _block_edges(r_unit, r_cell)
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in itertools.pairwise(edges):
         u, c = r_unit[lo:hi], r_cell[lo:hi]
         p = ((r_time[lo:hi] - origin) % step).astype(phase_type)
         runs = np.flatnonzero(np.concatenate(([True], (u[1:] != u[:-1]) | (c[1:] != c[:-1]))))
@@ -338,7 +339,8 @@ def _block_edges(units: np.ndarray, cells: np.ndarray) -> list[int]:
         j = b
         while j < n:  # the first change of run at or after b; runs are short, so this ends soon
             stop = min(j + 4096, n)
-            changed = np.flatnonzero((units[j:stop] != units[j - 1: stop - 1]) | (cells[j:stop] != cells[j - 1: stop - 1]))
+            changed = np.flatnonzero((units[j:stop] != units[j - 1: stop - 1])
+                                     | (cells[j:stop] != cells[j - 1: stop - 1]))
             if len(changed):
                 j += int(changed[0])
                 break

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from support import event_frame
 
-from statsig_pandas import Step, StatsigError, StatsigWarning
+from statsig_pandas import StatsigError, StatsigWarning, Step
 from statsig_pandas.funnels import funnel, funnel_trend
 from statsig_pandas.testing.synthetic import synthetic_frame
 
@@ -296,7 +296,7 @@ def test_funnel_trend_in_a_local_zone():
 # ---------------------------------------------------------------- against a plain reference
 
 
-def reference_reach(times, names, steps, window, order):
+def reference_reach(times, names, steps, window, order):  # noqa: C901 - the definition, spelled out
     """Per unit, the furthest step of the best attempt, by trying every assignment (tiny inputs)."""
     import itertools
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from support import event_frame
 
-from statsig_pandas import Step, StatsigError, StatsigWarning
+from statsig_pandas import StatsigError, StatsigWarning, Step
 from statsig_pandas.retention import retention, retention_curve
 
 D1 = pd.Timestamp("2026-03-02", tz="UTC")
@@ -167,7 +167,7 @@ def reference(df, periods, cohorts, mode, cumulative):
     days = ts.dt.floor("D")
     counts: dict = {}
     sizes: dict = {}
-    for user, group in df.groupby("userID"):
+    for _user, group in df.groupby("userID"):
         g_days, g_ts = days[group.index], ts[group.index]
         cohort_days = sorted(set(g_days)) if cohorts == "recurring" else [min(g_days)]
         for c in cohort_days:

@@ -10,7 +10,7 @@ import pytest
 from support import event_frame
 
 import statsig_pandas
-from statsig_pandas import Step, StatsigError, StatsigWarning
+from statsig_pandas import StatsigError, StatsigWarning, Step
 from statsig_pandas._steps import as_step, as_steps, event_stream, match_matrix
 
 T0 = pd.Timestamp("2026-03-02 10:00", tz="UTC")
