@@ -144,3 +144,18 @@ def test_the_private_import_check_sees_both_spellings(tmp_path):
         ]
     finally:
         probe.unlink()
+
+
+def test_the_readme_shows_read_events_signature_as_the_code_has_it():
+    import inspect
+
+    text = " ".join((ROOT / "README.md").read_text().split())
+    shown = re.search(r"`(read_events\(names, \*.*?\))`", text).group(1)
+    parts = []
+    for name, parameter in inspect.signature(statsig_pandas.read_events).parameters.items():
+        if parameter.kind is parameter.KEYWORD_ONLY and "*" not in parts:
+            parts.append("*")
+        default = parameter.default
+        parts.append(name if default is parameter.empty else
+                     f"{name}={default!r}".replace("'", '"'))
+    assert shown == f"read_events({', '.join(parts)})"
