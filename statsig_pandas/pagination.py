@@ -166,6 +166,11 @@ def _pages_covering(gaps: list[tuple[int, int]], size: int) -> Iterator[int]:
             yield page
 
 
+#: Pages a walk follows ``nextPage`` for when the server never says how many items there are: far more
+#: than the events endpoint's rolling window holds (a million events at the default page size).
+MAX_PAGES_WITHOUT_TOTAL = 10_000
+
+
 class PageNumberWalk(Walk):
     """``page``/``limit`` pagination of the events endpoint.
 
@@ -182,12 +187,19 @@ class PageNumberWalk(Walk):
     the walk sit in front of page 1: once the walk is done, the pages that
     cover any gap are read again, for at most ``max_rounds`` rounds.
     Duplicates that re-reading and shifting produce are dropped later.
+
+    A server that sends no ``totalItems`` bounds the walk only by ``nextPage``;
+    one that keeps saying "more" is followed for ``max_pages_without_total``
+    pages at most, then the walk stops with a warning rather than run forever.
     """
 
-    def __init__(self, path: str, *, limit: int, max_rounds: int = 3, lookahead: int = 16):
+    def __init__(self, path: str, *, limit: int, max_rounds: int = 3, lookahead: int = 16,
+                 max_pages_without_total: int = MAX_PAGES_WITHOUT_TOTAL):
         self.path = path
         self.limit = limit
         self.max_rounds = max_rounds
+        self.max_pages_without_total = max_pages_without_total
+        self.ceiling_hit = False  # did a walk without totalItems stop at max_pages_without_total?
         # Pages planned beyond the furthest one read: enough to keep every connection
         # busy, few enough that a server announcing millions of pages costs nothing up front.
         self.lookahead = lookahead
@@ -238,13 +250,19 @@ class PageNumberWalk(Walk):
             self.total_items = total if self.total_items is None else max(self.total_items, total)
             self.reads.append((number, total, data))
         if page.request.key[0] == 0:  # the first round decides where the window ends
-            if not data:
-                self._stop_at(number)
-            elif number == max(n for n in self.pages):
-                self.furthest_more = pagination.get("nextPage") not in (None, "")
-                if not self.furthest_more:
-                    self._stop_at(number + 1)
+            self._find_end(number, data, pagination)
         return True
+
+    def _find_end(self, number: int, data: int, pagination: dict) -> None:
+        if not data:
+            self._stop_at(number)
+        elif number == max(n for n in self.pages):
+            self.furthest_more = pagination.get("nextPage") not in (None, "")
+            if not self.furthest_more:
+                self._stop_at(number + 1)
+            elif self.total_items is None and number >= self.max_pages_without_total:
+                self.ceiling_hit = True  # distinct full pages without end, and no total to check them by
+                self._stop_at(number + 1)
 
     def wants(self, request: PageRequest) -> bool:
         return request.key[0] > 0 or self.end is None or request.page < self.end
@@ -320,6 +338,10 @@ class PageNumberWalk(Walk):
                 f"the server ignored the page parameter (asked for page {asked}, got page {answered} again); "
                 f"stopped after {len(self.pages)} page(s) instead of walking forever"
             )
+        if self.ceiling_hit and self.total_items is None:
+            messages.append(
+                f"the server sent no totalItems and still said more followed after {self.max_pages_without_total:,} "
+                f"page(s) of {self.path}: the walk stopped there; any events beyond them are missing")
         if self.invalid_total is not None:
             messages.append(f"the server sent an invalid totalItems ({self.invalid_total!r}); "
                             "read until it said there was no more")

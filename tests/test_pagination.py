@@ -53,6 +53,24 @@ def test_follows_next_page_when_total_is_missing():
     assert walk.plan(0) == []
 
 
+def test_a_walk_without_total_stops_at_its_page_ceiling_and_says_so():
+    walk = PageNumberWalk("/p", limit=10, max_pages_without_total=3)
+    request = walk.first()[0]
+    for _ in range(3):
+        answer(walk, request, items=10, total=None)
+        planned = walk.plan(0)
+        request = planned[0] if planned else None
+    assert request is None and walk.end == 4
+    (message,) = walk.finish()
+    assert "no totalItems" in message and "after 3 page(s)" in message and "missing" in message
+
+
+def test_a_walk_with_a_total_is_bounded_by_it_not_by_the_ceiling():
+    walk = PageNumberWalk("/p", limit=10, max_pages_without_total=2)
+    answer(walk, walk.first()[0], items=10, total=50)
+    assert [r.page for r in walk.plan(0)] == [2, 3, 4, 5] and walk.finish() == []
+
+
 def test_window_growth_plans_more_pages_and_rereads_gaps():
     walk = PageNumberWalk("/p", limit=10)
     answer(walk, walk.first()[0], items=10, total=30)

@@ -11,7 +11,9 @@ from faults.helpers import DAY, T0, Outcome, ev, events_body, log_item, ms, opts
 
 import statsig_pandas as sp
 from statsig_pandas import ResponseFormatError, StatsigError, StatsigWarning, read_events
+from statsig_pandas.pagination import PageNumberWalk, Paginator
 from statsig_pandas.testing import StatsigEmulator
+from statsig_pandas.transport import Transport
 
 LOGS = "/console/v1/logs"
 
@@ -110,6 +112,23 @@ def test_a_total_that_jumps_mid_read_plans_no_more_than_pages_seen():
     assert peak < 30 * 2**20, f"the read peaked at {peak / 2**20:.0f} MiB"
     # 10 pages, 16 planned ahead of the furthest seen, then 3 rounds of re-reads of at most 16 pages each
     assert sent <= 10 + 16 + 3 * 16
+
+
+@pytest.mark.timeout(60)
+def test_endless_distinct_pages_without_a_total_end_at_the_ceiling_with_a_warning():
+    # Every page full, new, and "more follows", with nothing to say how many: only a ceiling ends it.
+    endless = lambda n: events_body([ev(T0 - n * 10 - i, user=f"u{n}-{i}") for i in range(10)],  # noqa: E731
+                                    itemsPerPage=10, nextPage="/console/v1/events/buy?page=next")
+    with StatsigEmulator(n_events=10, names=["buy"], seed=1) as emu:
+        emu.inject("json", path="/console/v1/events/buy", times=10_000, body=endless)
+        transport = Transport(api_key=emu.api_key, base_url=emu.url)
+        walk = PageNumberWalk("/console/v1/events/buy", limit=10, max_pages_without_total=25)
+        with pytest.warns(StatsigWarning, match=r"no totalItems .* after 25 page\(s\)"):
+            pages = list(Paginator(transport, walk, max_concurrency=4, progress=False))
+        transport.close()
+        sent = len(emu.requests)
+    assert len(pages) == 25 and sent == 25
+    assert sum(p.items for p in pages) == 250
 
 
 def gzip_json(inflated: int) -> bytes:
