@@ -329,7 +329,8 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     timestamp (``keep="matched"``: only those matching a step; ``"all"``: every one) and sort them.
 
     Sorting packs (unit code, position in time order) into one int64 per event: the keys are
-    distinct, so NumPy's fast unstable sort gives the stable (unit, time, row) order.
+    distinct, so NumPy's fast unstable sort gives the stable (unit, time, row) order, and ranges of
+    keys can be sorted on several cores at once.
     """
     if not isinstance(unit, str):
         raise StatsigError(f"unit must be a column name or 'metadata.<key>', not {unit!r}")
@@ -374,7 +375,7 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
         key |= np.arange(n, dtype=np.int64)
     else:
         key[by_time] |= np.arange(n, dtype=np.int64)
-    key.sort()
+    key = _kernels.sort_distinct(key)
     order = key & ((1 << shift) - 1)
     if by_time is not None:
         order = by_time[order]

@@ -10,7 +10,7 @@ import pytest
 from support import event_frame
 
 import statsig_pandas
-from statsig_pandas import StatsigError, StatsigWarning, Step
+from statsig_pandas import StatsigError, StatsigWarning, Step, _kernels
 from statsig_pandas._steps import as_step, as_steps, event_stream, match_matrix
 
 T0 = pd.Timestamp("2026-03-02 10:00", tz="UTC")
@@ -118,6 +118,29 @@ def test_a_large_shuffled_frame_sorts_like_pandas():
     got = pd.DataFrame({"user": np.asarray(stream.units[stream.unit]), "row": stream.row})
     expected_order = expected.groupby("userID", sort=False)["row"].apply(list).to_dict()
     assert got.groupby("user", sort=False)["row"].apply(list).to_dict() == expected_order
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_sort_split_over_threads_orders_events_as_one_sort_does(monkeypatch, workers):
+    rng = np.random.default_rng(11)
+    n = 30_000
+    times = np.sort(rng.integers(0, 5_000, n))  # in time order, as frames come from the reader
+    df = event_frame([(str(rng.integers(0, 2_000)), at(int(t)), ("a", "b")[i % 2]) for i, t in enumerate(times)])
+    alone = event_stream(df, [Step("a"), Step("b")])
+    monkeypatch.setattr(_kernels, "_PARALLEL_ROWS", 1_000)
+    monkeypatch.setattr(_kernels, "_WORKERS", workers)
+    split = event_stream(df, [Step("a"), Step("b")])
+    for field in ("unit", "time", "row", "match"):
+        assert np.array_equal(getattr(split, field), getattr(alone, field)), field
+    assert split.units.equals(alone.units)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 50_001])
+def test_sort_distinct_sorts_whatever_the_split(monkeypatch, n):
+    monkeypatch.setattr(_kernels, "_PARALLEL_ROWS", 1_000)
+    monkeypatch.setattr(_kernels, "_WORKERS", 3)
+    keys = np.random.default_rng(n).permutation(np.arange(n, dtype=np.int64) * 7 - 3_000)
+    assert np.array_equal(_kernels.sort_distinct(keys.copy()), np.sort(keys))
 
 
 def test_rows_without_a_unit_are_left_out_and_counted():
