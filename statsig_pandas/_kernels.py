@@ -130,6 +130,17 @@ def sort_distinct(keys: np.ndarray) -> np.ndarray:
     return keys
 
 
+def take(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``values[at]``, gathered in one part per worker when long: a scattered read waits on memory,
+    and NumPy's take releases the GIL, so the parts overlap their waits."""
+    out = np.empty(len(at), dtype=values.dtype)
+    parts = _WORKERS if len(at) >= 4 * _PARALLEL_ROWS else 1
+    edges = [len(at) * i // parts for i in range(parts + 1)]
+    parallel(lambda span: np.take(values, at[span[0]:span[1]], out=out[span[0]:span[1]]),
+             list(itertools.pairwise(edges)), work=len(at))
+    return out
+
+
 def split(data: pa.ChunkedArray) -> list[pa.ChunkedArray]:
     """Zero-copy slices of ``data``, one per worker when it is long enough to be worth it."""
     parts = _WORKERS if len(data) >= _PARALLEL_ROWS else 1

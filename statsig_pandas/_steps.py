@@ -390,8 +390,8 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     row = order.astype(index) if rows is None else rows[order].astype(index, copy=False)
     del order
     return EventStream(
-        unit=unit_code, time=v[row], row=row, match=_gather_columns(match, row), units=labels, times=times,
-        rows_without_unit=without, steps=steps,
+        unit=unit_code, time=_kernels.take(v, row), row=row, match=_gather_columns(match, row), units=labels,
+        times=times, rows_without_unit=without, steps=steps,
     )
 
 

@@ -188,7 +188,7 @@ def _event_names(df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, pd.Ind
     """Codes of the events' names (of ``rows``) and the names they index; a missing name is ``<NA>``,
     an item of its own."""
     codes, labels = _kernels.factorize(df["name"])
-    codes = codes[rows]
+    codes = _kernels.take(codes, rows)
     if len(codes) and codes.min() < 0:
         codes = np.where(codes < 0, len(labels), codes)
         labels = labels.append(pd.Index(pd.array([pd.NA], dtype=labels.dtype)))

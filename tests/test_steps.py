@@ -136,6 +136,15 @@ def test_a_sort_split_over_threads_orders_events_as_one_sort_does(monkeypatch, w
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 50_001])
+def test_take_in_parts_gathers_as_indexing_does(monkeypatch, n):
+    monkeypatch.setattr(_kernels, "_PARALLEL_ROWS", 1_000)
+    monkeypatch.setattr(_kernels, "_WORKERS", 3)
+    rng = np.random.default_rng(n)
+    values, at = rng.integers(-2**62, 2**62, 60_000), rng.integers(0, 60_000, n).astype(np.int32)
+    assert np.array_equal(_kernels.take(values, at), values[at])
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 50_001])
 def test_sort_distinct_sorts_whatever_the_split(monkeypatch, n):
     monkeypatch.setattr(_kernels, "_PARALLEL_ROWS", 1_000)
     monkeypatch.setattr(_kernels, "_WORKERS", 3)
