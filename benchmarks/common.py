@@ -1,4 +1,5 @@
-"""What the benchmarks share: peak RSS, an emulator in its own process, and the PASS/MISS report."""
+"""What the benchmarks share: peak RSS, the peak a call allocates, an emulator in its own process, and the
+PASS/MISS report."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import re
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+import tracemalloc
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 KEY_ENV = "BENCH_EMULATOR_KEY"
 
@@ -27,6 +31,43 @@ def reset_peak_rss() -> int:
 
 def peak_rss() -> int:
     return _status("VmHWM")
+
+
+_PROXIES: list = []
+
+
+def allocated_peak(fn: Callable[[], Any]) -> tuple[int, Any]:
+    """Call ``fn`` once; return the most memory it held at once above what was held before, and its result.
+
+    Counted as allocations, not RSS (which misses memory an earlier call freed and the allocator kept
+    for reuse): NumPy buffers and Python objects through ``tracemalloc``, Arrow's buffers (which
+    ``tracemalloc`` does not see) through a proxy pool set as the default for the call. Their sum is
+    sampled every millisecond; the peak is the largest sample, or either one's own exact peak if larger.
+    """
+    import pyarrow as pa
+
+    original = pa.default_memory_pool()
+    proxy = pa.proxy_memory_pool(original)
+    _PROXIES.append(proxy)  # buffers it handed out may outlive the call: freeing them needs the proxy
+    pa.set_memory_pool(proxy)
+    stop, high = threading.Event(), [0]
+
+    def sample() -> None:
+        while not stop.wait(0.001):
+            high[0] = max(high[0], tracemalloc.get_traced_memory()[0] + proxy.bytes_allocated())
+
+    tracemalloc.start()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        result = fn()
+        _, traced = tracemalloc.get_traced_memory()
+    finally:
+        stop.set()
+        sampler.join()
+        tracemalloc.stop()
+        pa.set_memory_pool(original)
+    return max(high[0], traced, proxy.max_memory()), result
 
 
 @contextmanager

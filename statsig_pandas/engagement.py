@@ -102,7 +102,7 @@ def stickiness_counts(unit: np.ndarray, bucket: np.ndarray, period_of: np.ndarra
     new_bucket[1:] |= bucket[1:] != bucket[:-1]
     new_period = new_unit
     new_period[1:] |= period[1:] != period[:-1]
-    seen = np.cumsum(new_bucket, dtype=np.int64)  # bucket runs so far, this event's included
+    seen = np.cumsum(new_bucket, dtype=np.int32 if n < 1 << 31 else np.int64)  # bucket runs so far, this one's included
     del new_bucket
     starts = np.flatnonzero(new_period)
     del new_period
@@ -204,7 +204,7 @@ def lifecycle(df: pd.DataFrame, freq: Any = "W", *, event: Any = None, tz: Any =
         bounds = np.zeros(0, dtype=np.int64)
     else:
         bounds = _timebuckets.boundaries(*span, freq=freq_, tz=tz, times=stream.times).asi8
-    counts = lifecycle_counts(stream.unit, _timebuckets.bucket_codes(stream.time, bounds) if len(bounds) else
+    counts = lifecycle_counts(stream.unit, _timebuckets.narrow_bucket_codes(stream.time, bounds) if len(bounds) else
                               stream.unit[:0], len(bounds))
     if len(bounds) < 2:
         warnings.warn(f"the frame spans {'no' if span is None else 'a single'} freq={freq_.text!r} bucket: the "
@@ -297,7 +297,7 @@ def stickiness(df: pd.DataFrame, freq: Any = "D", *, per: Any = "W", event: Any 
             period_of = np.searchsorted(edges, buckets, side="right") - 1
             period_of = np.where(np.isin(period_of, whole) & (buckets < edges[whole[-1] + 1]), period_of, -1)
             max_active = int(np.bincount(period_of[period_of >= 0]).max())
-            counts = stickiness_counts(stream.unit, _timebuckets.bucket_codes(stream.time, buckets), period_of,
+            counts = stickiness_counts(stream.unit, _timebuckets.narrow_bucket_codes(stream.time, buckets), period_of,
                                        max_active)
     if not max_active:
         counts = np.zeros(0, dtype=np.int64)

@@ -115,7 +115,8 @@ def path_edges(path_start: np.ndarray, item: np.ndarray, time: np.ndarray, *, n_
     keep = np.ones(n, dtype=bool)
     if collapse_repeats and n > 1:  # a repeat keeps its last occurrence (and time)
         keep[:-1] = path_start[1:] | (item[1:] != item[:-1])
-    path = np.cumsum(path_start, dtype=np.int64)
+    index = np.int32 if n < 1 << 31 else np.int64  # path numbers and positions: narrow, as the stream's rows
+    path = np.cumsum(path_start, dtype=index)
     path -= 1
     if start is not None or end is not None:
         n_paths = int(path[-1]) + 1 if n else 0
@@ -134,7 +135,7 @@ def path_edges(path_start: np.ndarray, item: np.ndarray, time: np.ndarray, *, n_
     first = np.flatnonzero(new)
     del new, rows
     length = np.diff(np.append(first, len(path)))
-    pos = np.arange(len(path)) - np.repeat(first, length)  # 0-based position in the path
+    pos = np.arange(len(path), dtype=index) - np.repeat(first.astype(index), length)  # 0-based place in the path
     if end is None:  # the first `steps` items
         take = pos < steps
     else:
@@ -158,7 +159,7 @@ def path_edges(path_start: np.ndarray, item: np.ndarray, time: np.ndarray, *, n_
         pos = np.insert(pos, gaps_at, half)
     pair = np.flatnonzero(path[1:] == path[:-1])  # an edge from event i to i + 1
     width = n_items + 1
-    key = (pos[pair] * width + item[pair]) * width + item[pair + 1]
+    key = (pos[pair].astype(np.int64) * width + item[pair]) * width + item[pair + 1]
     gap = (t[pair + 1] - t[pair]).astype(np.float64)
     gap[(item[pair] == n_items) | (item[pair + 1] == n_items)] = np.nan
     size = steps * width * width
@@ -188,9 +189,12 @@ def _event_names(df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, pd.Ind
     """Codes of the events' names (of ``rows``) and the names they index; a missing name is ``<NA>``,
     an item of its own."""
     codes, labels = _kernels.factorize(df["name"])
-    codes = _kernels.take(codes, rows)
+    # Codes as narrow as the names allow (one more for a missing name, one for "..."): a stream
+    # as long as the frame of them, in int64, would be four times the memory for nothing.
+    small = np.int16 if len(labels) + 2 < 1 << 15 else np.int32
+    codes = _kernels.take(codes.astype(small), rows)
     if len(codes) and codes.min() < 0:
-        codes = np.where(codes < 0, len(labels), codes)
+        codes = np.where(codes < 0, small(len(labels)), codes)
         labels = labels.append(pd.Index(pd.array([pd.NA], dtype=labels.dtype)))
     return codes, labels
 

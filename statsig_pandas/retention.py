@@ -179,9 +179,7 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
     # Periods up to the frame's last event: a return period after it is incomplete, not empty.
     first_start = int(time.min()) if starts is None else int(time[starts].min())
     bounds = _timebuckets.boundaries(first_start, last, freq=freq, tz=zone, times=times)
-    bucket = np.empty(len(time), dtype=np.int32)
-    for lo in range(0, len(time), _BLOCK):  # in blocks: bucket_codes works in int64
-        bucket[lo: lo + _BLOCK] = _timebuckets.bucket_codes(time[lo: lo + _BLOCK], bounds.asi8)
+    bucket = _timebuckets.narrow_bucket_codes(time, bounds.asi8, block=_BLOCK)
     s_unit, s_bucket = (unit, bucket) if starts is None else (unit[starts], bucket[starts])
     # Cohort members: the first start event of each unit in each period (or of each unit at all).
     first = np.ones(len(s_unit), dtype=bool)
