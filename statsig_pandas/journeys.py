@@ -132,13 +132,19 @@ def path_edges(path_start: np.ndarray, item: np.ndarray, time: np.ndarray, *, n_
     path, item, t = path[rows], item[rows], time[rows]
     new = np.ones(len(rows), dtype=bool)
     new[1:] = path[1:] != path[:-1]
-    first = np.flatnonzero(new)
-    del new, rows
-    length = np.diff(np.append(first, len(path)))
-    pos = np.arange(len(path), dtype=index) - np.repeat(first.astype(index), length)  # 0-based place in the path
+    del rows
+    # 0-based place in the path: the distance back to the path's first item, in two arrays of the
+    # stream's index width (the first items' places, repeated, would take two of int64 more).
+    pos = np.arange(len(path), dtype=index)
+    head = np.where(new, pos, 0).astype(index, copy=False)
+    np.maximum.accumulate(head, out=head)
+    pos -= head
+    del head
     if end is None:  # the first `steps` items
         take = pos < steps
     else:
+        first = np.flatnonzero(new)
+        length = np.diff(np.append(first, len(path)))
         size = np.repeat(length, length)
         if start is None:  # the last `steps` items, up to the end event
             take = pos >= size - steps
@@ -149,6 +155,7 @@ def path_edges(path_start: np.ndarray, item: np.ndarray, time: np.ndarray, *, n_
             take = ~cut | (pos < half) | (pos >= size - half)
             pos = np.where(cut & (pos >= half), pos - (size - half) + half + 1, pos)
         del size
+    del new
     path, item, t, pos = path[take], item[take], t[take], pos[take]
     if start is not None and end is not None:
         # "..." goes before the first of the last items of each path cut short (its time: none)
