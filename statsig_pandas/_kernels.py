@@ -107,10 +107,15 @@ def is_text(arrow_type: pa.DataType) -> bool:
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
 
+def workers(work: int) -> int:
+    """The threads :func:`parallel` runs ``work`` rows of items on (1: in the calling thread)."""
+    return 1 if _WORKERS < 2 or work < _PARALLEL_ROWS else _WORKERS
+
+
 def parallel(fn: Callable[[Any], Any], items: list, *, work: int) -> list:
     """``[fn(item) for item in items]``, on a few threads when there is enough ``work`` (rows):
     Arrow's kernels release the GIL, so the parts run on every core."""
-    if _WORKERS < 2 or len(items) < 2 or work < _PARALLEL_ROWS:
+    if workers(work) < 2 or len(items) < 2:
         return [fn(item) for item in items]
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
         return list(pool.map(fn, items))

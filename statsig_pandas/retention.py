@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _options, _steps, _timebuckets
+from . import _kernels, _options, _steps, _timebuckets
 from .errors import StatsigError
 
 __all__ = ["retention", "retention_curve", "mean_curve", "shares", "COHORTS", "MODES", "MAX_PERIODS"]
@@ -208,15 +208,21 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
     keep &= ~_ONE  # offset 0 is the cohort itself, whatever came back in its period
 
     sizes = np.bincount(cohort, minlength=n_cohorts).astype(np.int64)
-    counts = np.zeros((n_cohorts, periods), dtype=np.int64)
-    for lo in range(0, len(members), _BLOCK):
-        got = retained(lo, lo + _BLOCK) & keep
-        c = cohort[lo: lo + _BLOCK]
+    # Blocks of members are independent: counted on every core, in blocks as much smaller as there
+    # are workers, so that the temporaries in flight stay those of one block.
+    block = max(1, _BLOCK // _kernels.workers(len(members)))
+
+    def block_counts(lo: int) -> np.ndarray:
+        got = retained(lo, lo + block) & keep
+        c = cohort[lo: lo + block]
         if cumulative:  # retained at k when retained at any offset >= k: count by the highest offset
             highest = np.bincount(c.astype(np.int64) * periods + _highest_bit(got), minlength=n_cohorts * periods)
-            counts += np.cumsum(highest.reshape(n_cohorts, periods)[:, ::-1], axis=1)[:, ::-1]
-        else:
-            counts += _bit_counts(got, c, n_cohorts, periods)
+            return np.cumsum(highest.reshape(n_cohorts, periods)[:, ::-1], axis=1)[:, ::-1]
+        return _bit_counts(got, c, n_cohorts, periods)
+
+    counts = np.zeros((n_cohorts, periods), dtype=np.int64)
+    for part in _kernels.parallel(block_counts, list(range(0, len(members), block)), work=len(members)):
+        counts += part
     counts[:, 0] = sizes
 
     ends = _steps.period_ends(bounds, freq).asi8
@@ -292,6 +298,7 @@ def _rolling(stream, returns, members, step: int, periods: int):
     del r_cell, r_unit
     lo_phase = np.concatenate(lo_phase) if lo_phase else np.zeros(0, phase_type)
     hi_phase = np.concatenate(hi_phase) if hi_phase else np.zeros(0, phase_type)
+    bits.rank(np.zeros(0, np.int64), np.zeros(0, np.int64))  # its table now, not in each thread at once
 
     def retained(lo: int, hi: int) -> np.ndarray:
         t0 = time[members[lo:hi]]
