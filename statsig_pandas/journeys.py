@@ -287,7 +287,7 @@ def sessions(df: pd.DataFrame, *, gap: Any = "30min", max_length: Any = None, un
     number = np.arange(len(first)) - np.repeat(opens, np.diff(np.append(opens, len(first))))
     result = pd.DataFrame({
         # The frame's units as categories: codes, not a string per session.
-        unit: pd.Categorical.from_codes(unit_of, dtype=pd.CategoricalDtype(units)),
+        unit: _kernels.distinct_categorical(unit_of, units),
         "session": number,
         "start": _instants(t0, times),
         "end": _instants(t1, times),

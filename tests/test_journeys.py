@@ -384,3 +384,15 @@ def test_paths_of_a_frame_out_of_time_order_and_in_another_zone():
 
 def test_top_none_keeps_every_edge(guide):
     assert len(journeys.paths(guide, top=None, collapse_repeats=False)) == 8
+
+
+def test_the_unit_column_of_sessions_is_a_categorical_of_the_units_a_pandas_check_accepts():
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({"timestamp": pd.to_datetime(np.sort(rng.integers(0, 10**7, 3_000)), unit="s", utc=True),
+                       "name": "view", "userID": [f"u{i}" for i in rng.integers(0, 400, 3_000)]})
+    got = journeys.sessions(df)["userID"]
+    assert isinstance(got.dtype, pd.CategoricalDtype) and got.cat.categories.is_unique
+    assert set(got.cat.categories) == set(df["userID"]) and not got.isna().any()
+    # The same categorical as pandas builds with its checks, code for code.
+    checked = pd.Categorical(got.astype(object), categories=got.cat.categories)
+    assert np.array_equal(checked.codes, got.cat.codes.to_numpy())
