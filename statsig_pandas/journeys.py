@@ -129,7 +129,9 @@ def path_edges(path_start: np.ndarray, item: np.ndarray, time: np.ndarray, *, n_
         del idx
     rows = np.flatnonzero(keep)
     del keep
-    path, item, t = path[rows], item[rows], time[rows]
+    # Where each kept item sits in ``time``, not its time: an index of half the width, and the
+    # times are read only at the edges' two ends.
+    path, item, at = path[rows], item[rows], rows.astype(index)
     new = np.ones(len(rows), dtype=bool)
     new[1:] = path[1:] != path[:-1]
     del rows
@@ -156,18 +158,18 @@ def path_edges(path_start: np.ndarray, item: np.ndarray, time: np.ndarray, *, n_
             pos = np.where(cut & (pos >= half), pos - (size - half) + half + 1, pos)
         del size
     del new
-    path, item, t, pos = path[take], item[take], t[take], pos[take]
+    path, item, at, pos = path[take], item[take], at[take], pos[take]
     if start is not None and end is not None:
         # "..." goes before the first of the last items of each path cut short (its time: none)
         gaps_at = np.flatnonzero(cut[take] & (pos == half + 1))
         path = np.insert(path, gaps_at, path[gaps_at])
         item = np.insert(item, gaps_at, n_items)
-        t = np.insert(t, gaps_at, 0)
+        at = np.insert(at, gaps_at, 0)  # any place: gaps through "..." are NaN
         pos = np.insert(pos, gaps_at, half)
     pair = np.flatnonzero(path[1:] == path[:-1])  # an edge from event i to i + 1
     width = n_items + 1
     key = (pos[pair].astype(np.int64) * width + item[pair]) * width + item[pair + 1]
-    gap = (t[pair + 1] - t[pair]).astype(np.float64)
+    gap = (time[at[pair + 1]] - time[at[pair]]).astype(np.float64)
     gap[(item[pair] == n_items) | (item[pair + 1] == n_items)] = np.nan
     size = steps * width * width
     if size <= 1 << 24:  # few names: count straight into a table, no sort
