@@ -277,14 +277,14 @@ class EventStream:
     """The kept events sorted by (unit, timestamp, row position), as parallel arrays.
 
     ``unit`` holds codes into ``units``; ``time`` ticks of ``times.unit`` since
-    the epoch (UTC); ``row`` positions in the frame; ``match[i, k]`` whether
-    event ``i`` matches step ``k``. ``rows_without_unit`` counts the frame's
+    the epoch (UTC); ``row`` positions in the frame (None when not asked
+    for); ``match[i, k]`` whether event ``i`` matches step ``k``. ``rows_without_unit`` counts the frame's
     rows left out for want of a unit (missing or ``""``).
     """
 
     unit: np.ndarray
     time: np.ndarray
-    row: np.ndarray
+    row: np.ndarray | None
     match: np.ndarray
     units: pd.Index
     times: _timebuckets.Times
@@ -324,9 +324,11 @@ def stamp(result: pd.DataFrame, rows_without_unit: int) -> pd.DataFrame:
 
 
 def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID", keep: str = "matched",
-                 what: str = "step") -> EventStream:
+                 what: str = "step", keep_rows: bool = True) -> EventStream:
     """Match ``steps``, warn about any that matches nothing, keep the rows with a unit and a
     timestamp (``keep="matched"``: only those matching a step; ``"all"``: every one) and sort them.
+    ``keep_rows=False`` lets the events' frame positions go once times and matches are read: an analysis
+    that never looks back at the frame holds one array as long as the stream less.
 
     Sorting packs (unit code, position in time order) into one int64 per event: the keys are
     distinct, so NumPy's fast unstable sort gives the stable (unit, time, row) order, and ranges of
@@ -390,8 +392,8 @@ def event_stream(df: pd.DataFrame, steps: Sequence[Step], *, unit: str = "userID
     row = order.astype(index) if rows is None else rows[order].astype(index, copy=False)
     del order
     return EventStream(
-        unit=unit_code, time=_kernels.take(v, row), row=row, match=_gather_columns(match, row), units=labels,
-        times=times, rows_without_unit=without, steps=steps,
+        unit=unit_code, time=_kernels.take(v, row), match=_gather_columns(match, row), row=row if keep_rows else None,
+        units=labels, times=times, rows_without_unit=without, steps=steps,
     )
 
 

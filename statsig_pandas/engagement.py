@@ -117,7 +117,7 @@ def stickiness_counts(unit: np.ndarray, bucket: np.ndarray, period_of: np.ndarra
 
 def _active(df: pd.DataFrame, event: Any, unit: str) -> _steps.EventStream:
     """The events of ``event`` that have a unit and a timestamp, sorted by unit then time."""
-    return _steps.event_stream(df, [_steps.as_step(event, "event")], unit=unit, what="event")
+    return _steps.event_stream(df, [_steps.as_step(event, "event")], unit=unit, what="event", keep_rows=False)
 
 
 def _span(stream: _steps.EventStream) -> tuple[int, int] | None:

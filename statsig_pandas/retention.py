@@ -164,7 +164,7 @@ def _triangle(df, start_event, return_event, *, period, periods, cohorts, mode, 
     start, back, freq, periods, rolling_ns = _options_of(
         start_event, return_event, period=period, periods=periods, cohorts=cohorts, mode=mode,
         cumulative=cumulative, unit=unit)
-    stream = _steps.event_stream(df, [start, back], unit=unit, what="event")
+    stream = _steps.event_stream(df, [start, back], unit=unit, what="event", keep_rows=False)
     times = stream.times
     zone = _timebuckets.zone(tz, times)
     is_start = stream.match[:, 0]

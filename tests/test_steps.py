@@ -135,6 +135,16 @@ def test_a_sort_split_over_threads_orders_events_as_one_sort_does(monkeypatch, w
     assert split.units.equals(alone.units)
 
 
+def test_a_stream_without_rows_is_the_same_stream_less_its_frame_positions():
+    df = event_frame([("u2", at(5), "a"), ("u1", at(3), "b"), ("u2", at(1), "a"), ("", at(2), "a")])
+    full = event_stream(df, [Step("a"), Step("b")])
+    lean = event_stream(df, [Step("a"), Step("b")], keep_rows=False)
+    assert lean.row is None and full.row is not None
+    for field in ("unit", "time", "match"):
+        assert np.array_equal(getattr(lean, field), getattr(full, field)), field
+    assert lean.units.equals(full.units) and lean.rows_without_unit == full.rows_without_unit == 1
+
+
 @pytest.mark.parametrize("n", [0, 1, 7, 50_001])
 def test_take_in_parts_gathers_as_indexing_does(monkeypatch, n):
     monkeypatch.setattr(_kernels, "_PARALLEL_ROWS", 1_000)
