@@ -122,14 +122,15 @@ class AnalysisView:
         raise NotImplementedError
 
     def options(self) -> dict[str, Any]:
-        """The controls as keyword arguments of the analysis (hashable values).
+        """The controls as keyword arguments of the analysis (hashable values); by default each
+        control's value under its name, the no-event choice as None.
 
         Raises
         ------
         StatsigError
             If the controls do not make a valid analysis.
         """
-        raise NotImplementedError
+        return _values(self.controls)
 
     def compute(self, frame: pd.DataFrame, options: dict[str, Any]) -> Any:
         raise NotImplementedError
@@ -336,9 +337,6 @@ class RetentionView(AnalysisView):
                                              style={"button_width": "90px"}),
         }
 
-    def options(self):
-        return _values(self.controls)
-
     def compute(self, frame, options):
         units = retention.retention(frame, options["start_event"], options["return_event"], values="units",
                                     period=options["period"], periods=options["periods"], cohorts=options["cohorts"])
@@ -373,9 +371,6 @@ class LifecycleView(AnalysisView):
                                           style={"button_width": "70px"}),
         }
 
-    def options(self):
-        return _values(self.controls)
-
     def compute(self, frame, options):
         return engagement.lifecycle(frame, options["freq"], event=options["event"])
 
@@ -398,9 +393,6 @@ class PathsView(AnalysisView):
             "steps": widgets.BoundedIntText(value=4, min=2, max=8, description="Steps",
                                             layout=widgets.Layout(width="160px")),
         }
-
-    def options(self):
-        return _values(self.controls)
 
     def compute(self, frame, options):
         return journeys.paths(frame, options["start"], steps=options["steps"])
