@@ -134,7 +134,7 @@ def sort_distinct(keys: np.ndarray) -> np.ndarray:
     """Sort distinct integer keys in place: when long, partitioned (in place, in linear time) into
     one range per worker and each range sorted on its own thread, as NumPy's sort releases the GIL.
     Keys are distinct, so the result is the same whatever the split."""
-    parts = _WORKERS if len(keys) >= 4 * _PARALLEL_ROWS else 1
+    parts = workers(len(keys) // 4)  # splitting one array pays on arrays four times parallel()'s threshold
     if parts < 2:
         keys.sort()
         return keys
@@ -148,7 +148,7 @@ def take(values: np.ndarray, at: np.ndarray) -> np.ndarray:
     """``values[at]``, gathered in one part per worker when long: a scattered read waits on memory,
     and NumPy's take releases the GIL, so the parts overlap their waits."""
     out = np.empty(len(at), dtype=values.dtype)
-    parts = _WORKERS if len(at) >= 4 * _PARALLEL_ROWS else 1
+    parts = workers(len(at) // 4)  # as in sort_distinct
     edges = [len(at) * i // parts for i in range(parts + 1)]
     parallel(lambda span: np.take(values, at[span[0]:span[1]], out=out[span[0]:span[1]]),
              list(itertools.pairwise(edges)), work=len(at))
@@ -157,7 +157,7 @@ def take(values: np.ndarray, at: np.ndarray) -> np.ndarray:
 
 def split(data: pa.ChunkedArray) -> list[pa.ChunkedArray]:
     """Zero-copy slices of ``data``, one per worker when it is long enough to be worth it."""
-    parts = _WORKERS if len(data) >= _PARALLEL_ROWS else 1
+    parts = workers(len(data))
     size = -(-len(data) // parts)
     return [data.slice(i * size, size) for i in range(parts)]
 

@@ -338,7 +338,7 @@ class PageNumberWalk(Walk):
                 f"the server ignored the page parameter (asked for page {asked}, got page {answered} again); "
                 f"stopped after {len(self.pages)} page(s) instead of walking forever"
             )
-        if self.ceiling_hit and self.total_items is None:
+        if self.ceiling_hit:
             messages.append(
                 f"the server sent no totalItems and still said more followed after {self.max_pages_without_total:,} "
                 f"page(s) of {self.path}: the walk stopped there; any events beyond them are missing")

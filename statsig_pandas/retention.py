@@ -106,12 +106,16 @@ class _Bits:
         high = np.where(shift == 0, np.uint64(0), high << ((np.uint64(64) - shift) % np.uint64(64)))
         return low | high
 
+    def build_ranks(self) -> None:
+        """The running count of set bits :meth:`rank` reads, built once (before threads share it)."""
+        if self._ranks is None:
+            self._ranks = np.concatenate(([0], np.cumsum(_popcount(self.words), dtype=np.int64)))
+
     def rank(self, rows: np.ndarray, cells: np.ndarray) -> np.ndarray:
         """How many set bits come before bit ``cells`` of each row (``unit * width``: a caller that
         ranks the same units again keeps them), over the whole table: the index of that (unit, cell)
         among all of them, in (unit, cell) order."""
-        if self._ranks is None:
-            self._ranks = np.concatenate(([0], np.cumsum(_popcount(self.words), dtype=np.int64)))
+        self.build_ranks()
         ids = rows + (cells >> 6)
         at = ids if self.dense else np.searchsorted(self.ids, ids)
         below = self.word(ids) & ((_ONE << (cells & 63).astype(np.uint64)) - _ONE)
@@ -298,7 +302,7 @@ def _rolling(stream, returns, members, step: int, periods: int):
     del r_cell, r_unit
     lo_phase = np.concatenate(lo_phase) if lo_phase else np.zeros(0, phase_type)
     hi_phase = np.concatenate(hi_phase) if hi_phase else np.zeros(0, phase_type)
-    bits.rank(np.zeros(0, np.int64), np.zeros(0, np.int64))  # its table now, not in each thread at once
+    bits.build_ranks()  # now, not in each worker thread at once
 
     def retained(lo: int, hi: int) -> np.ndarray:
         t0 = time[members[lo:hi]]
